@@ -10,7 +10,9 @@ transaction ends — also when the process dies and the connection drops.
 SQLite: a lease row in job_locks, taken with a conditional UPDATE that succeeds only
 when the lease is free, expired, or already ours. The lease runs on the wall clock,
 not on the sweep's as-of time, so `flask jobs tick --at` far in the past or future
-cannot leave a lease that never expires.
+cannot leave a lease that never expires. The holder names its host and pid: a lease
+left by a killed process on this host is taken over at once instead of after LEASE,
+so the next run finishes the interrupted sweep (its keyed effects double nothing).
 """
 
 from __future__ import annotations
@@ -22,12 +24,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import or_, text, update
+from sqlalchemy import or_, select, text, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.extensions import db
 from app.models import JobLock
-from app.services.job_runs import RUNNER
+from app.services.process_owner import current_owner, owner_is_gone
 from app.services.tx import begin_write
 
 LEASE = timedelta(minutes=10)
@@ -51,7 +53,8 @@ def sweep_guard(name: str) -> Iterator[bool]:
             finally:
                 transaction.rollback()
         return
-    holder = f"{RUNNER}:{threading.get_ident()}:{uuid.uuid4().hex[:8]}"
+    me = current_owner()
+    holder = f"{me['host']}:{me['pid']}:{threading.get_ident()}:{uuid.uuid4().hex[:8]}"
     mine = _take_lease(name, holder)
     try:
         yield mine
@@ -71,6 +74,8 @@ def _take_lease(name: str, holder: str) -> bool:
         .execution_options(synchronize_session=False)
     ).rowcount
     if not taken:
+        taken = _take_over_from_the_dead(session, name, holder, clock)
+    if not taken:
         created = session.execute(
             sqlite_insert(JobLock).values(name=name, holder=holder, expires_at=clock + LEASE)
             .on_conflict_do_nothing(index_elements=["name"])
@@ -78,6 +83,20 @@ def _take_lease(name: str, holder: str) -> bool:
         taken = created
     session.commit()
     return bool(taken)
+
+
+def _take_over_from_the_dead(session, name: str, holder: str, clock: datetime) -> bool:
+    current = session.scalar(select(JobLock.holder).where(JobLock.name == name))
+    if not current:
+        return False
+    host, _, rest = current.partition(":")
+    pid = rest.partition(":")[0]
+    if not pid.isdigit() or not owner_is_gone({"host": host, "pid": int(pid)}):
+        return False
+    return bool(session.execute(
+        update(JobLock).where(JobLock.name == name, JobLock.holder == current)
+        .values(holder=holder, expires_at=clock + LEASE).execution_options(synchronize_session=False)
+    ).rowcount)
 
 
 def _give_back_lease(name: str, holder: str) -> None:

@@ -8,6 +8,7 @@ or after a long outage; the outbox retries, gives up, and sends again on request
 from __future__ import annotations
 
 import socketserver
+import subprocess
 import threading
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -22,6 +23,7 @@ from app.models import Event, JobLock, Notification, Order, SlaClock, StockLevel
 from app.services import catalog, notifications, orders, sla_guard
 from app.services.actors import Actor
 from app.services.order_status import set_status
+from app.services.process_owner import current_owner
 from app.services.tx import begin_write
 from jobs import scheduler
 from jobs.scheduler import tick
@@ -402,6 +404,23 @@ def test_a_sweep_another_scheduler_is_running_is_skipped(app, db, shop, engine_n
                            {"past": (datetime.now(UTC) - timedelta(seconds=1)).replace(tzinfo=None)})
         db.session.commit()
     assert "2 reminder 1 queued" in scheduler.run_job(app, "payment_reminders", NOW + 25 * H)
+
+
+def test_a_sweep_whose_scheduler_was_killed_is_finished_by_the_next_run(app, db, shop, engine_name):
+    """A killed scheduler's lease (SQLite) is taken over at once when its process is gone;
+    PostgreSQL's advisory lock dies with the killed process's connection by itself."""
+    if engine_name != "sqlite":
+        pytest.skip("PostgreSQL releases the advisory lock when the connection drops")
+    _orders_due_for_reminders(2)
+    child = subprocess.Popen(["true"])
+    child.wait()
+    me = current_owner()
+    begin_write()
+    db.session.add(JobLock(name="payment_reminders", holder=f"{me['host']}:{child.pid}:1:dead",
+                           expires_at=datetime.now(UTC) + timedelta(minutes=9)))
+    db.session.commit()
+    assert "2 reminder 1 queued" in scheduler.run_job(app, "payment_reminders", NOW + 25 * H)
+    assert "queued" not in scheduler.run_job(app, "payment_reminders", NOW + 25 * H)
 
 
 def test_after_a_48_hour_outage_one_tick_catches_up_once(app, db, shop, managers):

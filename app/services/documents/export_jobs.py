@@ -5,11 +5,18 @@ in instance/exports/ to download when it is done.
 The job row is the only state: a person may leave the page and come back (or open
 it on another machine) and sees the same progress. Progress is written in short
 transactions of its own at most every PROGRESS_EVERY seconds. A job that stops
-reporting (the server was restarted mid-export) shows as interrupted.
+reporting (the server was restarted mid-export) shows as interrupted — at once when
+the process that ran it is known to be gone (an owner file beside the ZIP names it).
+Starting the export again is the way to resume; leftovers of a killed run are removed.
+
+A full disk fails the job with a message saying so; the half-written file is removed
+and nothing in the database changes except the job's own row.
 """
 
 from __future__ import annotations
 
+import errno
+import json
 import logging
 import secrets
 import threading
@@ -29,6 +36,7 @@ from app.models.documents import ExportStatus
 from app.services.actors import Actor
 from app.services.audit import record_event
 from app.services.documents.export import check_period, count_documents, export_period, nothing_to_export
+from app.services.process_owner import current_owner, owner_is_gone, pid_alive
 from app.services.tx import begin_write
 from config import INSTANCE_DIR
 
@@ -47,6 +55,29 @@ def exports_dir() -> Path:
 
 def zip_path(job: ExportJob) -> Path:
     return exports_dir() / f"{job.token}.zip"
+
+
+def owner_path(token: str) -> Path:
+    return exports_dir() / f"{token}.owner"
+
+
+def _owner_gone(token: str) -> bool:
+    try:
+        return owner_is_gone(json.loads(owner_path(token).read_text()))
+    except (FileNotFoundError, ValueError):
+        return False
+
+
+def remove_dead_partials() -> int:
+    """Delete half-written ZIPs of exports whose process was killed (export.py names
+    them .<name>.<pid>.partial) and owner files of finished jobs' dead processes."""
+    removed = 0
+    for path in exports_dir().glob(".*.partial"):
+        pid = path.name.rsplit(".", 2)[-2]
+        if pid.isdigit() and not pid_alive(int(pid)):
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
 
 
 def download_name(job: ExportJob) -> str:
@@ -77,7 +108,8 @@ class JobView:
 def view(job: ExportJob, now: datetime | None = None) -> JobView:
     now = now or utcnow()
     last = job.updated_at or job.started_at or job.created_at
-    interrupted = job.status in (ExportStatus.QUEUED, ExportStatus.RUNNING) and now - last > STALE_AFTER
+    unfinished = job.status in (ExportStatus.QUEUED, ExportStatus.RUNNING)
+    interrupted = unfinished and (now - last > STALE_AFTER or _owner_gone(job.token))
     ready = job.status == ExportStatus.DONE and zip_path(job).exists()
     return JobView(job=job, interrupted=interrupted, ready=ready)
 
@@ -103,6 +135,7 @@ def start_export(
     total = count_documents(date_from, date_to)
     if total == 0:
         raise nothing_to_export(date_from, date_to)
+    remove_dead_partials()
     session = begin_write()
     job = ExportJob(
         token=secrets.token_urlsafe(24),
@@ -180,12 +213,15 @@ def run(token: str) -> None:
         _set(token, done_count=done, total=total)
 
     try:
+        owner_path(token).write_text(json.dumps(current_owner()))
         result = export_period(date_from, date_to, out, progress=progress)
     except Exception as exc:
         log.exception("document export %s failed", token[:8])
         db.session.rollback()
-        _set(token, status=ExportStatus.FAILED, error=str(exc)[:500], finished_at=utcnow())
+        _set(token, status=ExportStatus.FAILED, error=failure_message(exc)[:500], finished_at=utcnow())
         return
+    finally:
+        owner_path(token).unlink(missing_ok=True)
     _set(
         token,
         status=ExportStatus.DONE,
@@ -194,3 +230,13 @@ def run(token: str) -> None:
         filename=download_name(job),
         finished_at=utcnow(),
     )
+
+
+def failure_message(exc: Exception) -> str:
+    """What the finance page says about a failed export."""
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return ("The disk holding the exports is full, so the ZIP could not be written. Nothing was changed; "
+                "free some space (or point EXPORT_DIR at a larger disk) and start the export again.")
+    if isinstance(exc, OSError):
+        return f"The ZIP could not be written ({exc.strerror or exc}). Nothing was changed; start the export again."
+    return f"The export stopped with an error ({type(exc).__name__}: {exc}). Start it again."

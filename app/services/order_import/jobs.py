@@ -5,8 +5,9 @@ While an import runs it holds SQLite's write lock for its whole transaction, so 
 progress cannot be written to the database: it goes to instance/imports/<token>.json
 (replaced atomically), and the job row gets its final state after the import's
 transaction has ended. If the process dies mid-import the transaction rolls back and
-nothing is half-imported; a job that shows no sign of life for STALE_AFTER is shown
-as failed ("interrupted").
+nothing is half-imported. The progress file names the process doing the import: a job
+whose process is gone (on this host) shows as failed ("interrupted") at once, and one
+that shows no sign of life for STALE_AFTER (its process may be on another host) too.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from app.models.imports import ImportStatus
 from app.services.actors import Actor
 from app.services.order_import import import_orders
 from app.services.order_import.summary import ImportSummary
+from app.services.process_owner import current_owner, owner_is_gone
 from app.services.tx import begin_write
 from config import INSTANCE_DIR
 
@@ -101,6 +103,7 @@ class ProgressFile:
         self._stage, self._last = stage, clock
         _write_atomically(self.path, json.dumps({
             "status": stage, "processed_rows": processed, "total_rows": total, "updated_at": utcnow().isoformat(),
+            "owner": current_owner(),
         }).encode())
 
 
@@ -280,7 +283,8 @@ def view(token: str, *, now: datetime | None = None) -> JobView:
     last_sign = datetime.fromisoformat(progress["updated_at"]) if "updated_at" in progress else job.started_at
     status = progress.get("status", job.status)
     processed = int(progress.get("processed_rows", 0))
-    if last_sign is not None and now - last_sign > STALE_AFTER:
+    stale = last_sign is not None and now - last_sign > STALE_AFTER
+    if stale or owner_is_gone(progress.get("owner")):
         if _committed(token):  # the process died after committing, before recording it
             return JobView(job, ImportStatus.DONE, job.total_rows, job.total_rows, None, summary)
         return JobView(job, ImportStatus.FAILED, processed, job.total_rows, INTERRUPTED, summary)
