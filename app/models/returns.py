@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.domain.enums import Disposition, ItemCondition, ReturnReason, ReturnResolution
@@ -20,12 +20,16 @@ class Return(Base):
         one_of("status", ReturnStatus.values()),
         one_of("reason", ReturnReason.values()),
         one_of("resolution", ReturnResolution.values()),
+        # The returns queue: one status at a time, in number order (keyset by id).
+        Index("ix_returns_status_id", "status", "id"),
+        # The returns report reads returns by the day they were requested.
+        Index("ix_returns_requested_at", "requested_at"),
     )
 
     id: Mapped[int] = mapped_column(BigID, primary_key=True)
     number: Mapped[str] = mapped_column(String(20), unique=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
-    status: Mapped[str] = mapped_column(String(20), default=ReturnStatus.REQUESTED, index=True)
+    status: Mapped[str] = mapped_column(String(20), default=ReturnStatus.REQUESTED)
     reason: Mapped[str] = mapped_column(String(30))
     reason_note: Mapped[str] = mapped_column(String(500), default="")
     resolution: Mapped[str] = mapped_column(String(20), default=ReturnResolution.REFUND)
@@ -37,13 +41,26 @@ class Return(Base):
     received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_by: Mapped[str] = mapped_column(String(120), default="")
+    # Set by every change (see app/services/returns): rewriting the row moves `version`,
+    # so a receipt recorded by someone else makes a form opened earlier stale.
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __mapper_args__ = {"version_id_col": version}
 
     order = relationship("Order", foreign_keys=[order_id])
+    exchange_order = relationship("Order", foreign_keys=[exchange_order_id])
     lines: Mapped[list[ReturnLine]] = relationship(
         back_populates="ret", order_by="ReturnLine.id", cascade="all, delete-orphan"
     )
+    refunds = relationship("Refund", foreign_keys="Refund.return_id", order_by="Refund.id")
+
+    @property
+    def item_count(self) -> int:
+        return sum(line.qty for line in self.lines)
+
+    @property
+    def received_count(self) -> int:
+        return sum(line.qty_received for line in self.lines)
 
 
 class ReturnLine(Base):
@@ -54,15 +71,22 @@ class ReturnLine(Base):
     )
 
     id: Mapped[int] = mapped_column(BigID, primary_key=True)
-    return_id: Mapped[int] = mapped_column(ForeignKey("returns.id", ondelete="CASCADE"))
+    return_id: Mapped[int] = mapped_column(ForeignKey("returns.id", ondelete="CASCADE"), index=True)
     order_line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id"), index=True)
-    qty: Mapped[int]
+    qty: Mapped[int]  # units the customer asked to send back
+    # The customer will not send (the rest of) this line: it counts as settled with
+    # what arrived, and its unreceived units no longer block other returns.
+    not_returned: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     ret: Mapped[Return] = relationship(back_populates="lines")
     line = relationship("OrderLine")
     receipts: Mapped[list[ReturnReceipt]] = relationship(
         back_populates="return_line", order_by="ReturnReceipt.id", cascade="all, delete-orphan"
     )
+
+    @property
+    def qty_received(self) -> int:
+        return sum(receipt.qty for receipt in self.receipts)
 
 
 class ReturnReceipt(Base):
@@ -79,7 +103,7 @@ class ReturnReceipt(Base):
     )
 
     id: Mapped[int] = mapped_column(BigID, primary_key=True)
-    return_line_id: Mapped[int] = mapped_column(ForeignKey("return_lines.id", ondelete="CASCADE"))
+    return_line_id: Mapped[int] = mapped_column(ForeignKey("return_lines.id", ondelete="CASCADE"), index=True)
     qty: Mapped[int]
     condition: Mapped[str] = mapped_column(String(20))
     disposition: Mapped[str] = mapped_column(String(20))

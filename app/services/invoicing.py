@@ -322,6 +322,18 @@ def _credited_qty(invoice: Invoice) -> dict[int, int]:
     return credited
 
 
+def creditable_units(invoice: Invoice) -> dict[str | None, int]:
+    """Units per SKU (None: shipping) that the invoice charged and no credit note has
+    credited yet — where a credit of some units can still go (returns credit several
+    invoices of one order)."""
+    credited = _credited_qty(invoice)
+    left: dict[str | None, int] = {}
+    for line in _invoice_lines(invoice):
+        sku = line.get("sku")
+        left[sku] = left.get(sku, 0) + int(line["qty"]) - credited.get(line["no"], 0)
+    return left
+
+
 def _lines_to_credit(invoice: Invoice, wanted: Iterable[Mapping]) -> list[DocumentLine]:
     available = _invoice_lines(invoice)
     credited = _credited_qty(invoice)

@@ -32,6 +32,7 @@ from app.services.demo.invoices import plan_invoices
 from app.services.demo.orders import OrderBuilder, draw_statuses
 from app.services.demo.people import People
 from app.services.demo.plans import OrderPlan
+from app.services.demo.returns import seed_returns
 from app.services.demo.store import World, write
 from app.services.demo.warehouse import plan_waves, settle_stock
 from app.services.tx import begin_write
@@ -69,6 +70,7 @@ def seed(n_orders: int = 3000, seed: int = 42) -> list[str]:
     except Exception:
         session.rollback()  # all or nothing: a later run starts from a clean slate
         raise
+    seed_returns(seed, anchor=world.anchor)
     return [*_summary(world, seed), *_credential_lines()]
 
 
