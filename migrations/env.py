@@ -91,6 +91,12 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            # The app's 30 s statement timeout protects requests; an index build on a big
+            # table may legitimately take longer, so migrations run without it.
+            connection.exec_driver_sql("SET statement_timeout = 0")
+            connection.exec_driver_sql("SET idle_in_transaction_session_timeout = 0")
+            connection.commit()  # session settings stay; Alembic then opens its own transaction
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),

@@ -11,13 +11,15 @@ import time
 from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select, text
 
 from app.domain.order_states import HoldReason, OrderStatus
+from app.domain.sla import same_day_hold_deadline
 from app.models import Base, Channel, Invoice, Order, OrderLine, SlaClock
-from app.services import demo, users
+from app.services import clocks, demo, users
 from app.services.numbering import next_number
 from app.services.tx import begin_write
 from tests.factories import make_order
@@ -279,6 +281,26 @@ def test_sla_clocks(seeded, db):
             assert mine[f"{order.hold_reason}_hold"].started_at == order.held_at, order.number
     dispatch = Counter(c["dispatch"].state for c in clocks.values() if "dispatch" in c)
     assert dispatch["met"] > dispatch["breached"] > 0 and dispatch["running"] > 0
+
+
+def test_hold_deadlines_are_the_ones_the_app_computes(seeded, db):
+    """A seeded stock or address hold is due when the live app (app.services.clocks) would
+    have made it due: the cut-off of that business day in the calendar of the order's home
+    location; an address hold also has its customer message due at once."""
+    holds = db.session.execute(
+        select(Order, SlaClock).join(SlaClock, SlaClock.order_id == Order.id)
+        .where(SlaClock.kind.in_(["stock_hold", "address_hold"]))
+    ).all()
+    assert {clock.kind for _, clock in holds} == {"stock_hold", "address_hold"}
+    for order, clock in holds:
+        location = clocks.home_location(order)
+        expected = same_day_hold_deadline(order.held_at, clocks.calendar_of(location),
+                                          notify_customer=clock.kind == "address_hold")
+        assert (clock.started_at, clock.warn_at, clock.due_at, clock.notice_at) == (
+            order.held_at, expected.warn_at, expected.due_at, expected.notice_at), order.number
+        # What the SLA chip shows: due at the location's dispatch cut-off, not at midnight.
+        assert f"{clock.due_at.astimezone(ZoneInfo(location.timezone)):%H:%M}" == location.cutoff_time
+        assert (clock.notice_at is not None) == (clock.kind == "address_hold")
 
 
 def test_every_order_has_its_creation_event(seeded, db):

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
+from app.domain.sla import SlaPolicy
 from app.extensions import db
 from app.models import (
     Allocation,
@@ -25,7 +26,7 @@ from app.models import (
     SlaClock,
     StockLevel,
 )
-from app.services import catalog, orders
+from app.services import catalog, orders, sla_settings
 from app.services.order_import import import_orders
 from app.services.order_import.assemble import assemble
 from app.services.order_import.csvfile import COLUMNS, read
@@ -359,3 +360,95 @@ def test_an_imported_order_is_exactly_an_order_created_through_the_api(app):
     ]
     e2 = next(o for o in imported.values() if isinstance(o, dict) and o["external_id"] == "E-2")
     assert e2["allocations"] == [("MUG", "AMS", 1), ("TEE", "AMS", 1), ("TEE", "LEJ", 1)]
+
+
+# The same orders by CSV and through the API: the same SLA clocks -------------------------------
+
+
+def _warehouses_with_business_hours() -> None:
+    """Dispatch counted in business hours, and two warehouses whose days differ: Amsterdam
+    ships until 16:00, Leipzig until 14:00; TEE is stocked in Leipzig only, CAP nowhere."""
+    catalog.create_channel(code="web", name="Web store", actor=ACTOR)
+    sla_settings.update_channel_policy("web", SlaPolicy(dispatch_sla_hours=16, dispatch_business_hours=True),
+                                       actor=ACTOR)
+    catalog.create_location(code="AMS", name="Amsterdam", regions=["NL", "BE"], priority=1,
+                            timezone="Europe/Amsterdam", actor=ACTOR)
+    catalog.create_location(code="LEJ", name="Leipzig", regions=["DE", "AT"], priority=2,
+                            timezone="Europe/Berlin", cutoff_time="14:00", actor=ACTOR)
+    for sku, price in (("MUG", "12.50"), ("TEE", "25.00"), ("CAP", "15.00")):
+        catalog.create_product(sku=sku, name=sku.title(), unit_price=Decimal(price), actor=ACTOR)
+    for location, sku, qty in (("AMS", "MUG", 5), ("LEJ", "MUG", 5), ("LEJ", "TEE", 2)):
+        stock(location, sku, qty)
+    db.session.commit()
+
+
+LEIPZIG = {"country": "DE", "postcode": "04109", "city": "Leipzig"}
+CLOCK_ROWS = [
+    # paid: the dispatch clock runs on the calendar of the warehouse that ships it
+    row("C-1", paid_amount="17.45"),
+    row("C-2", paid_amount="17.45", **LEIPZIG),
+    row("C-3", sku="TEE", unit_price="25.00", paid_amount="29.95"),  # a Dutch address served from Leipzig
+    # unpaid: payment clock with both reminders
+    row("C-4", placed_at=_at(-2)),
+    # held: for stock (nothing anywhere: the best-priority warehouse's day), for the address
+    row("C-5", sku="CAP", unit_price="15.00"),
+    row("C-6", **{**LEIPZIG, "postcode": "0410"}),
+]
+
+
+def _api_body(r: dict) -> dict:
+    return {
+        "channel": "web", "external_id": r["external_id"], "placed_at": r["placed_at"],
+        "customer": {"name": r["customer_name"], "email": r["customer_email"]},
+        "ship_to": {"name": r["ship_name"], "line1": r["line1"], "city": r["city"], "postcode": r["postcode"],
+                    "country": r["country"]},
+        "lines": [{"sku": r["sku"], "qty": int(r["qty"]), "unit_price": r["unit_price"]}],
+        "shipping_price": r["shipping_price"], "currency": r["currency"],
+    }
+
+
+def _clocks_by_order() -> dict[str, list[dict]]:
+    db.session.expire_all()
+    return {
+        order.external_id: sorted((_clock(c) for c in db.session.scalars(
+            select(SlaClock).where(SlaClock.order_id == order.id))), key=lambda c: c["kind"])
+        for order in db.session.scalars(select(Order))
+    }
+
+
+def test_orders_imported_by_csv_get_the_clocks_the_api_gives_the_same_orders(app, api, monkeypatch):
+    # Through the API, as a shop's connector sends them: the order, then (when paid) its
+    # payment, all at NOW.
+    monkeypatch.setattr(orders, "utcnow", lambda: NOW)
+    _warehouses_with_business_hours()
+    for r in CLOCK_ROWS:
+        created = api.post("/api/v1/orders", json=_api_body(r))
+        assert created.status_code == 201, created.json
+        if r.get("paid_amount"):
+            paid = api.post(f"/api/v1/orders/{created.json['number']}/payments",
+                            json={"amount": r["paid_amount"], "method": "card", "reference": r["external_id"]})
+            assert paid.status_code == 201, paid.json
+    through_api = _clocks_by_order()
+
+    # The same rows as one CSV file, imported at NOW.
+    _fresh_database(app)
+    _warehouses_with_business_hours()
+    summary = run(csv_bytes(CLOCK_ROWS))
+    assert summary.imported and summary.orders == len(CLOCK_ROWS)
+    imported = _clocks_by_order()
+
+    assert imported.keys() == through_api.keys()
+    for external_id in through_api:
+        assert imported[external_id] == through_api[external_id], external_id
+    # What the ops page shows for the Leipzig orders: 16 business hours from Monday 10:00 in
+    # Leipzig (4 h on Monday, 6 h each on Tuesday and Wednesday) end at Wednesday's 14:00
+    # cut-off there, 13:00 UTC; on Amsterdam's 8-hour days it would be Wednesday 09:00 UTC.
+    dispatch = {eid: next(c for c in clocks if c["kind"] == "dispatch")
+                for eid, clocks in imported.items() if any(c["kind"] == "dispatch" for c in clocks)}
+    assert {eid: (c["location_id"], c["due_at"]) for eid, c in dispatch.items()} == {
+        "C-1": ("AMS", NOW + timedelta(hours=48)), "C-2": ("LEJ", NOW + timedelta(hours=52)),
+        "C-3": ("LEJ", NOW + timedelta(hours=52)),
+    }
+    holds = {eid: [(c["kind"], c["location_id"]) for c in clocks if c["kind"].endswith("_hold")]
+             for eid, clocks in imported.items()}
+    assert (holds["C-5"], holds["C-6"]) == ([("stock_hold", "AMS")], [("address_hold", "LEJ")])

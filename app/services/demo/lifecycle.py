@@ -3,18 +3,20 @@
 The rules mirror DESIGN.md §4-5: allocations stay until the goods leave (or
 the order is cancelled); a paid order's dispatch clock runs from payment to
 ship_by; payment clocks run from placing; `stock` and `address` holds are due
-by the end of the same business day at the location that would ship.
+by the end of the same business day at the location that would ship — the deadline
+app.domain.sla computes for the live app, in that location's business calendar.
 """
 
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
+from app.domain.calendar import BusinessCalendar, parse_cutoff
 from app.domain.enums import AddressStatus, ChannelKind, ClockKind, ClockState, ShipmentStatus
 from app.domain.order_states import HoldReason, OrderStatus, PaymentStatus
+from app.domain.sla import Deadline, same_day_hold_deadline
 from app.services.demo import reference as ref
 from app.services.demo.catalog import Catalog
 from app.services.demo.plans import CENT, LinePlan, OrderPlan, ShipmentPlan
@@ -151,7 +153,7 @@ def _payment(amount: Decimal, method: str, reference: str, at: datetime) -> dict
 def _clock(kind: str, started: datetime, warn: datetime | None, due: datetime, *, anchor: datetime,
            met: datetime | None = None, stopped: datetime | None = None, breached: bool = False) -> dict:
     """A clock met, stopped or breached exactly once; still running while its due time lies ahead."""
-    clock = {"kind": kind, "started_at": started, "warn_at": warn, "due_at": due, "met_at": None,
+    clock = {"kind": kind, "started_at": started, "warn_at": warn, "due_at": due, "notice_at": None, "met_at": None,
              "breached_at": None, "stopped_at": None, "state": ClockState.RUNNING}
     if stopped is not None:
         clock.update(state=ClockState.STOPPED, stopped_at=stopped)
@@ -177,21 +179,35 @@ def _clocks(order: OrderPlan, anchor: datetime, catalog: Catalog) -> None:
         order.clocks.append(_clock(ClockKind.DISPATCH, order.paid_at, warn, order.ship_by, anchor=anchor,
                                    met=order.shipped_at, stopped=stopped))
     if order.hold_reason in (H.STOCK, H.ADDRESS):
-        loc = next((line.location for line in order.lines if line.location), ref.ROUTES[order.country][0])
-        due = end_of_business_day(order.held_at, catalog.locations[loc], catalog.holidays[loc])
         kind = ClockKind.STOCK_HOLD if order.hold_reason == H.STOCK else ClockKind.ADDRESS_HOLD
-        warn = due - 2 * HOUR if due - 2 * HOUR > order.held_at else None
-        order.clocks.append(_clock(kind, order.held_at, warn, due, anchor=anchor))
+        deadline = hold_deadline(order, kind, catalog)
+        clock = _clock(kind, order.held_at, deadline.warn_at, deadline.due_at, anchor=anchor)
+        clock["notice_at"] = deadline.notice_at  # an address hold tells the customer at once
+        order.clocks.append(clock)
 
 
-def end_of_business_day(at: datetime, location: dict, holidays: list) -> datetime:
-    """Midnight after the business day `at` falls on (the next one if it is a day off), local time."""
-    tz = ZoneInfo(location["timezone"])
-    day = at.astimezone(tz).date()
-    days_off = [d for d, _ in holidays]
-    while str(day.isoweekday()) not in location["working_days"] or day in days_off:
-        day += timedelta(days=1)
-    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
+def hold_deadline(order: OrderPlan, kind: ClockKind, catalog: Catalog) -> Deadline:
+    """The deadline app.services.clocks.start_hold_clock would give this hold: the end of
+    the business day (the cut-off) in the calendar of the order's home location."""
+    code = home_location(order, catalog)
+    location = catalog.locations[code]
+    calendar = BusinessCalendar(timezone=location["timezone"], working_days=location["working_days"],
+                                cutoff=parse_cutoff(location["cutoff_time"]),
+                                holidays=frozenset(day for day, _ in catalog.holidays[code]))
+    return same_day_hold_deadline(order.held_at, calendar, notify_customer=kind == ClockKind.ADDRESS_HOLD)
+
+
+def home_location(order: OrderPlan, catalog: Catalog) -> str:
+    """app.services.clocks.home_location: where most of the order is allocated (ties to the
+    location created first, i.e. the lower id), else the best-priority location."""
+    allocated: dict[str, int] = {}
+    for line in order.lines:
+        if line.location and line.allocated:
+            allocated[line.location] = allocated.get(line.location, 0) + line.allocated
+    created = list(catalog.locations)
+    if allocated:
+        return min(allocated, key=lambda code: (-allocated[code], created.index(code)))
+    return min(created, key=lambda code: (catalog.locations[code]["priority"], code))
 
 
 def _events(order: OrderPlan, at: dict[str, datetime], rng: random.Random) -> None:

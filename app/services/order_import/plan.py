@@ -17,7 +17,6 @@ from decimal import Decimal
 from app.domain.calendar import BusinessCalendar
 from app.domain.enums import AddressStatus, ClockState
 from app.domain.intake import (
-    HOLD_CLOCKS,
     after_payment,
     hold_fields,
     intake_clocks,
@@ -187,13 +186,16 @@ def plan_order(accepted: Accepted, number: str, customer_id: int, ctx: IntakeCon
         events.append(_event(ctx, number, "status_changed", before=OrderStatus.NEW, after=status, at=now))
 
     hold_reason = hold[0] if hold else None
-    home = _home(per_location, ctx) if hold_reason in HOLD_CLOCKS else None
+    # Every clock of the order runs on its home location's calendar, as
+    # app.services.clocks.home_location finds it once the stock is allocated: an order
+    # paid at intake gets the dispatch clock that a payment arriving a minute later
+    # would start (not the best-priority location's, which may not ship it at all).
+    home = _home(per_location, ctx)
     clocks = []
     for start in intake_clocks(
         placed_at=placed_at, now=now, policy=ctx.policy, paid_at=paid_at,
-        dispatch_calendar=ctx.calendar(ctx.first_location), hold=hold_reason, hold_calendar=ctx.calendar(home),
-        dispatch_location_id=ctx.first_location.id if ctx.first_location else None,
-        hold_location_id=home.id if home else None,
+        dispatch_calendar=ctx.calendar(home), hold=hold_reason, hold_calendar=ctx.calendar(home),
+        dispatch_location_id=home.id if home else None, hold_location_id=home.id if home else None,
     ):
         clocks.append({"kind": start.kind, "state": ClockState.MET if start.met_at else ClockState.RUNNING,
                        "started_at": start.started_at, "warn_at": start.deadline.warn_at,
@@ -216,7 +218,7 @@ def _allocate(lines: list[dict], ship: dict, ctx: IntakeContext) -> Plan:
 
 
 def _home(per_location: dict[int, int], ctx: IntakeContext) -> Location | None:
-    """The location whose calendar governs a hold (app.services.clocks.home_location):
+    """The location whose calendar governs the order's clocks (app.services.clocks.home_location):
     where most of the order is allocated, else the best-priority active location."""
     if per_location:
         location_id = min(per_location, key=lambda loc: (-per_location[loc], loc))
