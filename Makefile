@@ -9,7 +9,7 @@ export FLASK_APP := wsgi
 PYTEST_ARGS ?= -n 2 --dist loadfile
 
 DEBIAN_RUNTIME := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
-DEBIAN_TEST := chromium poppler-utils
+DEBIAN_TEST := chromium poppler-utils postgresql-client
 
 .PHONY: setup run test lint bench clean system-runtime system-test
 

@@ -30,6 +30,12 @@ def create_app(config: type[Config] | None = None) -> Flask:
     _init_extensions(app)
     _register_blueprints(app)
 
+    from app.auth.headers import init_security_headers
+    from app.auth.input_guard import init_input_guard
+
+    init_security_headers(app)
+    init_input_guard(app)
+
     from app import errors, templating
 
     errors.register(app)
@@ -38,7 +44,18 @@ def create_app(config: type[Config] | None = None) -> Flask:
     from app.cli import register as register_cli
 
     register_cli(app)
+    _trust_proxies(app)
     return app
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Behind TRUSTED_PROXIES reverse proxies, take the client's address and scheme from
+    their X-Forwarded-* headers (the login throttle and Secure cookies depend on them).
+    Without a proxy these headers come from the client and are ignored."""
+    if hops := app.config.get("TRUSTED_PROXIES", 0):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_prefix=hops)
 
 
 def _init_extensions(app: Flask) -> None:

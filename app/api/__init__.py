@@ -37,11 +37,15 @@ def init_api(app: Flask) -> None:
         },
     )
     api.init_app(app)
+    # Decimals travel as strings ("19.90"); without this apispec would document them as numbers.
+    from app.api.schemas import DecimalString
 
-    from app.api import catalog, fulfillment, notifications, orders, stock
+    api.register_field(DecimalString, "string", "decimal")
+
+    from app.api import catalog, fulfillment, notifications, orders, returns, stock
 
     for blp in (catalog.products, catalog.locations, catalog.channels, stock.blp, orders.blp, notifications.blp,
-                fulfillment.shipments, fulfillment.invoices):
+                fulfillment.shipments, fulfillment.invoices, returns.blp):
         api.register_blueprint(blp)
         csrf.exempt(blp)  # checked below, only for cookie-authenticated calls
 
@@ -49,6 +53,7 @@ def init_api(app: Flask) -> None:
     def _api_auth():
         if not request.path.startswith("/api/") or request.path in PUBLIC_PATHS:
             return None
+        request.max_content_length = current_app.config["API_MAX_BODY_BYTES"]  # 413 before the body is read
         if not current_user.is_authenticated:
             return login_manager.unauthorized()
         # A browser session can call the API too; then CSRF applies as to any form.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import marshmallow as ma
@@ -19,29 +20,55 @@ class ListArgsSchema(ma.Schema):
     cursor = ma.fields.String(load_default=None)
 
 
-class Money(ma.fields.Decimal):
-    """A decimal string on the wire ("19.90"), never a float."""
-
-    def __init__(self, **kwargs):
-        super().__init__(places=2, as_string=True, **kwargs)
-
-
-class MoneyInput(ma.fields.Decimal):
-    """An amount as sent by a client: at most two decimals, never rounded silently."""
-
-    default_error_messages = {"too_precise": "Use at most two decimals.", "negative": "Must be zero or more."}
+class DecimalString(ma.fields.Decimal):
+    """A decimal sent as a string ("21.00"); documented as such (app.api registers the OpenAPI type)."""
 
     def __init__(self, **kwargs):
         super().__init__(as_string=True, **kwargs)
+
+
+class Money(DecimalString):
+    """A decimal string on the wire ("19.90"), never a float."""
+
+    def __init__(self, **kwargs):
+        super().__init__(places=2, **kwargs)
+
+
+# The largest single amount a client may send; order totals are checked against the
+# database's Numeric(14, 2) separately. Beyond it an amount is a typo or an attack.
+MAX_AMOUNT = Decimal("100000000.00")
+MAX_TOTAL = Decimal("999999999999.99")
+EARLIEST_PLACED_AT = datetime(2000, 1, 1, tzinfo=UTC)
+# Integers the database stores in 32-bit columns; a bigger number is a typo (or a probe).
+MAX_STOCK_QTY = 1_000_000
+MAX_WEIGHT_G = 10_000_000
+VERSION = validate.Range(min=0, max=2**31 - 1)
+LATEST_PLACED_AT = datetime(2100, 1, 1, tzinfo=UTC)
+
+
+class MoneyInput(DecimalString):
+    """An amount as sent by a client: at most two decimals, never rounded silently."""
+
+    default_error_messages = {
+        "too_precise": "Use at most two decimals.",
+        "negative": "Must be zero or more.",
+        "too_large": f"Must be at most {MAX_AMOUNT:,}.",
+    }
+
+    def __init__(self, **kwargs):
+        metadata = {"pattern": r"^\d{1,8}(\.\d{1,2})?$", "example": "19.90", **kwargs.pop("metadata", {})}
+        super().__init__(metadata=metadata, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, float):
             value = repr(value)  # 19.9 -> "19.9", not 19.899999…
         amount = super()._deserialize(value, attr, data, **kwargs)
-        if amount != amount.quantize(Decimal("0.01")):
-            raise self.make_error("too_precise")
         if amount < 0:
             raise self.make_error("negative")
+        if amount > MAX_AMOUNT:  # before quantize(): 1e104 has more digits than the context allows
+            raise self.make_error("too_large")
+        if amount != amount.quantize(Decimal("0.01")):
+            raise self.make_error("too_precise")
         return amount.quantize(Decimal("0.01"))
 
 
@@ -52,7 +79,7 @@ class ProductSchema(ma.Schema):
     active = ma.fields.Boolean()
     barcode = ma.fields.String(allow_none=True)
     weight_g = ma.fields.Integer(allow_none=True)
-    tax_rate = ma.fields.Decimal(as_string=True, places=2)
+    tax_rate = DecimalString(places=2)
 
 
 class ProductCreateSchema(ma.Schema):
@@ -60,7 +87,7 @@ class ProductCreateSchema(ma.Schema):
     name = ma.fields.String(required=True, validate=validate.Length(min=1, max=200))
     unit_price = MoneyInput(required=True)
     barcode = ma.fields.String(load_default=None, validate=validate.Length(max=64))
-    weight_g = ma.fields.Integer(load_default=None, validate=validate.Range(min=0))
+    weight_g = ma.fields.Integer(load_default=None, validate=validate.Range(min=0, max=MAX_WEIGHT_G))
 
 
 class ProductListSchema(ma.Schema):
@@ -169,6 +196,18 @@ class OrderCreateSchema(ma.Schema):
     shipping_price = MoneyInput(load_default=None, allow_none=True)
     currency = ma.fields.String(load_default=None, allow_none=True, validate=CURRENCY)
 
+    @ma.validates("placed_at")
+    def _placed_in_this_era(self, value, **kwargs):
+        # SLA deadlines are computed from it: year 9999 would overflow, year 1 is a typo.
+        if value is not None and not EARLIEST_PLACED_AT <= value <= LATEST_PLACED_AT:
+            raise ma.ValidationError("Must be between 2000 and 2100.")
+
+    @ma.validates_schema
+    def _total_fits(self, data, **kwargs):
+        total = sum((line["qty"] * line["unit_price"] for line in data.get("lines", [])), Decimal(0))
+        if total + (data.get("shipping_price") or 0) > MAX_TOTAL:
+            raise ma.ValidationError(f"The order total must be at most {MAX_TOTAL:,}.", "lines")
+
 
 class OrderLineSchema(ma.Schema):
     sku = ma.fields.String()
@@ -276,13 +315,13 @@ class PaymentInSchema(ma.Schema):
 
 class TransitionInSchema(ma.Schema):
     to = ma.fields.String(required=True)
-    version = ma.fields.Integer(load_default=None, allow_none=True)
+    version = ma.fields.Integer(load_default=None, allow_none=True, validate=VERSION)
     reason = ma.fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
 
 
 class CancelInSchema(ma.Schema):
     reason = ma.fields.String(required=True, validate=validate.Length(min=1, max=500))
-    version = ma.fields.Integer(load_default=None, allow_none=True)
+    version = ma.fields.Integer(load_default=None, allow_none=True, validate=VERSION)
 
 
 # Stock actions ---------------------------------------------------------------------
@@ -291,14 +330,15 @@ class CancelInSchema(ma.Schema):
 class ReceiptInSchema(ma.Schema):
     location = ma.fields.String(required=True)
     sku = ma.fields.String(required=True)
-    qty = ma.fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    qty = ma.fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_STOCK_QTY))
     reference = ma.fields.String(load_default="", validate=validate.Length(max=64))
 
 
 class AdjustmentInSchema(ma.Schema):
     location = ma.fields.String(required=True)
     sku = ma.fields.String(required=True)
-    delta = ma.fields.Integer(required=True, strict=True)
+    delta = ma.fields.Integer(required=True, strict=True,
+                              validate=validate.Range(min=-MAX_STOCK_QTY, max=MAX_STOCK_QTY))
     reason = ma.fields.String(required=True, validate=validate.OneOf(["count", "damage", "loss", "found"]))
     note = ma.fields.String(load_default="", validate=validate.Length(max=150))
 
@@ -307,7 +347,7 @@ class TransferInSchema(ma.Schema):
     from_location = ma.fields.String(required=True)
     to_location = ma.fields.String(required=True)
     sku = ma.fields.String(required=True)
-    qty = ma.fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    qty = ma.fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_STOCK_QTY))
     reference = ma.fields.String(load_default="", validate=validate.Length(max=64))
 
 

@@ -1,7 +1,10 @@
-"""Login and logout. Failed logins are throttled per client address."""
+"""Login and logout. Failed logins are throttled per client address (Flask-Limiter) and,
+per account, locked for a while after too many failures (app/services/users.py)."""
 
 from __future__ import annotations
 
+import math
+from datetime import datetime
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
@@ -10,7 +13,9 @@ from flask_login import current_user, login_required, login_user, logout_user
 from app.auth import bp
 from app.auth.forms import LoginForm
 from app.extensions import limiter
+from app.models.base import utcnow
 from app.services import users
+from app.templating import local_time
 
 GENERIC_LOGIN_ERROR = "That e-mail and password do not match an active account."
 
@@ -22,6 +27,12 @@ def _safe_next(target: str | None) -> str:
         if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
             return target
     return url_for("main.home")
+
+
+def _locked_message(until: datetime) -> str:
+    minutes = max(1, math.ceil((until - utcnow()).total_seconds() / 60))
+    return (f"Too many failed sign-in attempts for this account. Try again after {local_time(until, '%H:%M')} "
+            f"({minutes} min from now), or ask an admin to set a new password.")
 
 
 def _login_limit() -> str:
@@ -41,10 +52,13 @@ def login():
         return redirect(_safe_next(request.args.get("next")))
     form = LoginForm()
     if form.validate_on_submit():
-        user = users.authenticate(form.email.data, form.password.data)
+        try:
+            user = users.sign_in(form.email.data, form.password.data, client=request.remote_addr)
+        except users.AccountLocked as locked:
+            form.password.errors.append(_locked_message(locked.until))
+            return render_template("auth/login.html", form=form), 429
         if user is not None:
             login_user(user, remember=form.remember.data)
-            users.record_login(user)
             return redirect(_safe_next(request.args.get("next")))
         form.password.errors.append(GENERIC_LOGIN_ERROR)
         return render_template("auth/login.html", form=form), 401

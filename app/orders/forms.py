@@ -31,8 +31,14 @@ class MoveForm(VersionedForm):
     view = HiddenField(default="board")
 
 
+def whole_cents(form, field) -> None:
+    """12.345 is refused, not rounded: the API refuses it too, and money is never guessed."""
+    if field.data is not None and field.data.is_finite() and field.data.as_tuple().exponent < -2:
+        raise ValidationError("Use at most two decimals (whole cents).")
+
+
 class PaymentForm(FlaskForm):
-    amount = DecimalField("Amount", places=2, validators=[InputRequired(), NumberRange(min=0.01)])
+    amount = DecimalField("Amount", places=2, validators=[InputRequired(), NumberRange(min=0.01), whole_cents])
     method = SelectField("Method", choices=PAYMENT_METHODS, default="bank_transfer")
     reference = StringField("Reference", validators=[Optional(), Length(max=120)])
 

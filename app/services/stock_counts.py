@@ -114,6 +114,9 @@ class CountResult:
 # Reading the file -----------------------------------------------------------------
 
 
+NUL = "\x00"
+
+
 def _text(data: bytes) -> str:
     try:
         return data.decode("utf-8-sig")
@@ -172,8 +175,9 @@ class _Books:
 
 
 def _books(rows: list[CountRow], *, lock: bool) -> _Books:
-    skus = {r.sku for r in rows if r.sku}
-    codes = {r.location for r in rows if r.location}
+    # A NUL cannot be looked up on PostgreSQL (it cannot be in text); such rows are bad rows.
+    skus = {r.sku for r in rows if r.sku and NUL not in r.sku}
+    codes = {r.location for r in rows if r.location and NUL not in r.location}
     products = {p.sku: p for p in db.session.scalars(select(Product).where(Product.sku.in_(skus)))} if skus else {}
     locations = (
         {loc.code: loc for loc in db.session.scalars(select(Location).where(Location.code.in_(codes)))}
@@ -203,6 +207,8 @@ def _books(rows: list[CountRow], *, lock: bool) -> _Books:
 
 
 def _problem_with_values(row: CountRow, books: _Books) -> str | None:
+    if any(NUL in value for value in (row.sku, row.location, row.counted_text)):
+        return "The row holds a NUL character (a binary or damaged file); export the counts again as CSV text."
     if not row.sku:
         return "No SKU given."
     if not row.location:

@@ -31,6 +31,16 @@
     }
   });
 
+  // <input type="checkbox" data-select-all="NAME"> ticks or clears every box named NAME in its form
+  // (a listener here, not an onchange attribute: the Content-Security-Policy forbids inline handlers).
+  document.addEventListener("change", function (evt) {
+    var all = evt.target.closest && evt.target.closest("input[data-select-all]");
+    if (!all || !all.form) return;
+    all.form.querySelectorAll('input[name="' + all.dataset.selectAll + '"]').forEach(function (box) {
+      box.checked = all.checked;
+    });
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("#toasts .toast").forEach(function (el) {
       setTimeout(function () { el.classList.add("fade"); }, 6000);

@@ -80,7 +80,7 @@ def test_too_short_password_is_explained_next_to_the_form(login):
     response = admin.post("/admin/users", data=new_user_form(password="short"))
     page = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert "The password must be at least 10 characters long." in page
+    assert "The password must be at least 12 characters long." in page
     assert 'value="new.person@example.com"' in page
     assert users_service.find_by_email("new.person@example.com") is None
 
@@ -147,7 +147,7 @@ def test_admin_sets_a_new_password(app, login, make_user):
     admin = login("admin")
     too_short = admin.post(f"/admin/users/{person.id}/password", data={"password": "short"})
     assert too_short.status_code == 422
-    assert "at least 10 characters" in too_short.get_data(as_text=True)
+    assert "at least 12 characters" in too_short.get_data(as_text=True)
 
     assert admin.post(f"/admin/users/{person.id}/password", data={"password": "brand-new-pass-1"}).status_code == 303
     assert sign_in(app, person.email)[1].status_code != 302

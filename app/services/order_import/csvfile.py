@@ -107,9 +107,14 @@ def read(data: bytes) -> CsvContent:
     # Order-level values repeat on every row of an order: keep one copy of each (a
     # 100,000-row file then takes about half the memory).
     shared: dict[str, str] = {}
+    has_nul = "\x00" in text  # PostgreSQL cannot store NUL in text; SQLite would keep it silently
     for line, record in _records(reader):
         if not any(cell.strip() for cell in record):
             continue  # blank lines and spreadsheets' trailing ";;;;" rows
+        if has_nul and any("\x00" in cell for cell in record):
+            problems.append((line, "The row holds a NUL character (a binary or damaged export); no field may "
+                                   "hold one. Export the file again as plain CSV text."))
+            continue
         if any(cell.strip() for cell in record[len(header):]):
             problems.append((line, f"The row has {len(record)} fields but the header has {len(header)}; "
                                    "check the quoting of fields that contain the delimiter."))
