@@ -3,15 +3,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from app.domain.errors import DomainError
-from app.extensions import db
+from app.extensions import db, login_manager
 from app.htmx import toast, wants_fragment
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,10 @@ MESSAGES = {
 }
 
 
+# SQLite: another write held the lock for longer than the busy timeout.
+BUSY_MESSAGE = "The database is busy with another change right now. Try again in a few seconds."
+
+
 def is_api_request() -> bool:
     return request.path.startswith("/api/")
 
@@ -73,6 +78,10 @@ def register(app: Flask) -> None:
             return api_error(400, "csrf_failed", message, details=exc.description)
         return _html_error(400, message)
 
+    def _own_description(exc: HTTPException) -> str | None:
+        """The sentence given to abort(), if any (not werkzeug's stock text for the status)."""
+        return exc.description if exc.description != type(exc).description else None
+
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         status = exc.code or 500
@@ -84,11 +93,11 @@ def register(app: Flask) -> None:
                 return api_error(422, "validation_error", "Some fields are invalid.", details=fields)
             if status == 400 and "messages" in data:
                 return api_error(400, "bad_request", "The request body is not valid JSON.", details=data["messages"])
-            message = data.get("message") or MESSAGES.get(status, exc.description)
+            message = data.get("message") or _own_description(exc) or MESSAGES.get(status, exc.description)
             return api_error(status, data.get("error"), message)
         if status == 429:
             return _html_error(429, exc.description)
-        return _html_error(status)
+        return _html_error(status, _own_description(exc) if status == 400 else None)
 
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):
@@ -100,10 +109,16 @@ def register(app: Flask) -> None:
     @app.errorhandler(OperationalError)
     def database_unavailable(exc: OperationalError):
         log.exception("database error")
-        db.session.rollback()
-        if is_api_request():
-            return api_error(503)
-        return _html_error(503)
+        with contextlib.suppress(Exception):  # the connection may be gone; the pool replaces it
+            db.session.rollback()
+        # The page must render without the database: no signed-in user to look up.
+        g._login_user = login_manager.anonymous_user()
+        busy = "database is locked" in str(exc.orig or exc)
+        message = BUSY_MESSAGE if busy else None
+        response = api_error(503, message=message) if is_api_request() else _html_error(503, message)
+        response = current_app.make_response(response)
+        response.headers["Retry-After"] = "5"
+        return response
 
     @app.errorhandler(500)
     def internal_error(exc):

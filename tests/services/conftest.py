@@ -17,6 +17,10 @@ NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday morning
 @pytest.fixture
 def shop(app):
     """A web store, two warehouses (NL serves NL/BE, DE serves DE/AT) and three products."""
+    return build_shop()
+
+
+def build_shop():
     catalog.create_channel(code="web", name="Web store", actor=ACTOR)
     catalog.create_location(code="AMS", name="Amsterdam", regions=["NL", "BE"], priority=1,
                             timezone="Europe/Amsterdam", actor=ACTOR)
