@@ -81,11 +81,11 @@ def list_orders(*, status: str | None = None, channel: str | None = None, q: str
         stmt = stmt.where(Order.channel_id == select(Channel.id).where(Channel.code == channel).scalar_subquery())
     if q:
         term = q.strip()
-        like = f"%{term.lower()}%"
         stmt = stmt.where(or_(
             Order.number == term.upper(), Order.external_id == term,
-            Order.customer_id.in_(select(Customer.id).where(or_(Customer.email == term.lower(),
-                                                                db.func.lower(Customer.name).like(like)))),
+            Order.customer_id.in_(select(Customer.id).where(or_(
+                Customer.email == term.lower(),
+                db.func.lower(Customer.name).contains(term.lower(), autoescape=True)))),
             Order.id.in_(select(OrderLine.order_id).where(OrderLine.sku == term)),
         ))
     return keyset_page(stmt, [Order.id], cursor=cursor, limit=clamp_limit(limit), key=lambda o: [o.id])
