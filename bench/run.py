@@ -147,6 +147,7 @@ def main(argv: list[str] | None = None) -> None:
     products = workloads.sellable(app)
     print("… allocation", flush=True)
     figures.append(scenarios.allocation(ctx, products))
+    figures.append(scenarios.allocation_only(ctx))
     if not args.no_server:
         print("… gunicorn", flush=True)
         figures += scenarios.served(ctx, products, url)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, func, literal_column
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.domain.enums import AddressStatus
@@ -14,8 +14,19 @@ from app.models._util import one_of
 from app.models.base import Base, BigID, Money, Rate, UTCDateTime, utcnow
 
 
+def _lower_prefix_index(name: str, column: str) -> Index:
+    """An index on (lower(column), id) that serves a case-insensitive prefix match (order
+    search): `lower(x) LIKE 'abc%'` on PostgreSQL (text_pattern_ops, whatever the
+    collation), the range `lower(x) >= 'abc' AND lower(x) < 'abd'` on SQLite. With the id
+    in it, finding the matching ids reads the index alone."""
+    label = f"lower_{column}"
+    return Index(name, func.lower(literal_column(column)).label(label), "id",
+                 postgresql_ops={label: "text_pattern_ops"})
+
+
 class Customer(Base):
     __tablename__ = "customers"
+    __table_args__ = (_lower_prefix_index("ix_customers_lower_name", "name"),)
 
     id: Mapped[int] = mapped_column(BigID, primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)  # lower-case; matches orders across channels
@@ -45,6 +56,7 @@ class Order(Base):
         Index("ix_orders_status_ship_by_id", "status", "ship_by", "id"),
         Index("ix_orders_status_placed_at_id", "status", "placed_at", "id"),
         Index("ix_orders_placed_at_id", "placed_at", "id"),
+        _lower_prefix_index("ix_orders_lower_ship_name", "ship_name"),
     )
 
     id: Mapped[int] = mapped_column(BigID, primary_key=True)
@@ -126,13 +138,15 @@ class OrderLine(Base):
         CheckConstraint("qty_shipped >= 0 AND qty_shipped <= qty", name="shipped_range"),
         CheckConstraint("qty_returned >= 0 AND qty_returned <= qty_shipped", name="returned_range"),
         CheckConstraint("qty_allocated + qty_shipped <= qty", name="allocated_plus_shipped"),
+        # Orders with a SKU (search) read from the index alone.
+        Index("ix_order_lines_sku_order_id", "sku", "order_id"),
     )
 
     id: Mapped[int] = mapped_column(BigID, primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
     line_no: Mapped[int]
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
-    sku: Mapped[str] = mapped_column(String(64), index=True)  # snapshot at intake
+    sku: Mapped[str] = mapped_column(String(64))  # snapshot at intake; ix_order_lines_sku_order_id
     name: Mapped[str] = mapped_column(String(200))
     qty: Mapped[int]
     unit_price: Mapped[Decimal] = mapped_column(Money)

@@ -52,7 +52,8 @@ MANUAL_HOLD_VALUES = frozenset(h.value for h in MANUAL_HOLD_REASONS)
 def index():
     filters = OrderFilters.from_args(request.args)
     page = order_queries.list_orders(filters, cursor=request.args.get("cursor"), limit=current_app.config["PAGE_SIZE"])
-    return render("orders/index.html", block="rows", page=page, filters=filters, choices=order_queries.filter_choices())
+    return render("orders/index.html", block="rows", page=page, filters=filters, choices=order_queries.filter_choices(),
+                  search_hint=order_queries.SEARCH_HINT)
 
 
 # The board -------------------------------------------------------------------------
@@ -91,6 +92,7 @@ def _board_page(filters: BoardFilters, expanded: frozenset[str], *, cursors: dic
         toggle_args=toggle_args,
         filters=filters,
         choices=board_queries.filter_choices(),
+        search_hint=order_queries.SEARCH_HINT,
         bulk_form=bulk_form or BulkForm(formdata=None),
         bulk_operations=BULK_OPERATIONS,
         bulk_results=bulk_results,
@@ -139,30 +141,34 @@ def move(number: str):
     if not form.validate_on_submit():
         error = ValidationFailed("Choose a status to move the order to.")
         return _detail_refused(number, "move", form, error) if from_detail else _card_refused(number, error)
+    # Read before the move commits (which expires what the session loaded, the user too).
+    context = _board_context(*_board_state())
+    before = None if from_detail else board_queries.status_of(number)  # the column the card leaves
     try:
-        order = orders.transition(number, form.to.data, actor=current_actor(), expected_version=form.version.data,
-                                  reason=form.reason.data or None)
+        orders.transition(number, form.to.data, actor=current_actor(), expected_version=form.version.data,
+                          reason=form.reason.data or None)
     except NotFound:
         raise
     except DomainError as exc:
         return _detail_refused(number, "move", form, exc) if from_detail else _card_refused(number, exc)
-    message = f"{order.number} moved to {OrderStatus(order.status).label}."
+    message = f"{number} moved to {OrderStatus(form.to.data).label}."  # a move lands where it was asked to
     if from_detail:
         return _detail_done(number, message)
-    return _card_done(number, message)
+    return _card_done(number, message, recount={before, form.to.data} - {None}, context=context)
 
 
-def _card_response(number: str, status: int):
+def _card_response(number: str, status: int, recount: set[str], context: dict | None = None):
+    """The card as the board shows it now, and the counts of the columns in `recount`."""
     filters, expanded = _board_state()
-    context = _board_context(filters, expanded)
-    changes = board_queries.cards_for([number], filters, expanded=expanded, now=context["now"])
+    context = context or _board_context(filters, expanded)
+    changes = board_queries.cards_for([number], filters, expanded=expanded, now=context["now"], recount=recount)
     body = render("orders/board.html", block="move_result", changes=changes, number=number, **context)
     return make_response(body, status)
 
 
-def _card_done(number: str, message: str):
+def _card_done(number: str, message: str, recount: set[str], context: dict):
     if wants_fragment():
-        return with_toast(_card_response(number, 200), message)
+        return with_toast(_card_response(number, 200, recount, context), message)
     flash(message, "success")
     filters, expanded = _board_state()
     return redirect(url_for("orders.board", **_board_args(filters, expanded)), 303)
@@ -173,7 +179,8 @@ def _card_refused(number: str, exc: DomainError):
     in its column) with the reason; a plain form goes back to the board with it."""
     db.session.rollback()
     if wants_fragment():
-        return with_toast(_card_response(number, exc.http_status), exc.message, "error")
+        # Nothing moved: no column needs recounting (another person's move comes with the next poll).
+        return with_toast(_card_response(number, exc.http_status, set()), exc.message, "error")
     filters, expanded = _board_state()
     return toast(exc.message, level="error", redirect_to=url_for("orders.board", **_board_args(filters, expanded)))
 

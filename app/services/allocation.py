@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
+from sqlalchemy.orm import lazyload
 
 from app.domain.order_states import OrderStatus
 from app.domain.routing import Candidate, Destination, Need, Plan, plan_allocation
@@ -37,6 +38,7 @@ def lock_levels(product_ids: Iterable[int]) -> list[StockLevel]:
         .where(StockLevel.product_id.in_(ids), Location.active.is_(True))
         .order_by(StockLevel.product_id, StockLevel.location_id)
         .with_for_update(of=StockLevel)
+        .options(lazyload(StockLevel.product))  # routing reads the locations only
     )
     return list(db.session.scalars(stmt))
 
@@ -82,21 +84,27 @@ def allocate_order(order: Order, *, actor: Actor, reason: str = "allocated") -> 
 def _apply(order: Order, plan: Plan, levels: list[StockLevel], *, actor: Actor, reason: str) -> None:
     level_of = {(lv.product_id, lv.location_id): lv for lv in levels}
     lines = {line.id: line for line in order.lines}
-    existing = {(a.order_line_id, a.location_id): a for line in order.lines for a in line.allocations}
+    # Only a line with units allocated has allocation rows to add to (qty_allocated is kept
+    # equal to their sum); a line with none gets new rows without loading its collection.
+    existing = {(a.order_line_id, a.location_id): a for line in order.lines if line.qty_allocated
+                for a in line.allocations}
     moved = []
     for line_id, location_id, qty in plan.allocations:
         line = lines[line_id]
         level = level_of[(line.product_id, location_id)]
-        level.reserved += qty
-        line.qty_allocated += qty
         alloc = existing.get((line_id, location_id))
         if alloc is None:
             alloc = Allocation(order_line_id=line_id, order_id=order.id, product_id=line.product_id,
                                location_id=location_id, qty=qty)
-            line.allocations.append(alloc)
+            if "allocations" in inspect(line).unloaded:
+                db.session.add(alloc)  # the collection loads (with it) if someone reads it later
+            else:
+                line.allocations.append(alloc)
             existing[(line_id, location_id)] = alloc
         else:
             alloc.qty += qty
+        level.reserved += qty
+        line.qty_allocated += qty
         moved.append({"sku": line.sku, "location": level.location.code, "qty": qty})
     if moved:
         record_event("order", order.number, reason, actor=actor,

@@ -9,9 +9,9 @@ from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import make_transient_to_detached, selectinload
 
-from app.domain.enums import ClockKind
+from app.domain.enums import ClockKind, ShipmentStatus
 from app.domain.errors import (
     IdempotencyConflict,
     IllegalTransition,
@@ -23,11 +23,12 @@ from app.domain.money import TaxLine, totals
 from app.domain.order_states import HoldReason, OrderStatus, PaymentStatus, check_transition
 from app.domain.review import normalise_postcode
 from app.extensions import db
-from app.models import Channel, Customer, Order, OrderLine, Payment, Product
+from app.models import Channel, Customer, Order, OrderLine, Payment, Shipment
 from app.models.base import utcnow
-from app.services import allocation, clocks, review
+from app.services import allocation, clocks, invoicing, review
 from app.services.actors import Actor
 from app.services.audit import record_event
+from app.services.fulfillment import waves
 from app.services.numbering import next_number
 from app.services.order_status import set_status
 from app.services.tx import begin_write
@@ -38,8 +39,11 @@ ADDRESS_FIELDS = ("name", "line1", "line2", "city", "region", "postcode", "count
 
 FULFILLMENT_ONLY = {
     OrderStatus.PACKED: "An order becomes packed when its units are scanned on the packing screen.",
-    OrderStatus.SHIPPED: "Record a shipment (carrier and tracking number) to ship an order.",
-    OrderStatus.PARTIALLY_SHIPPED: "Record a shipment (carrier and tracking number) to ship part of an order.",
+    OrderStatus.SHIPPED: "Ship it from the Fulfillment screen: a shipment needs its carrier and tracking number.",
+    OrderStatus.PARTIALLY_SHIPPED: "Ship it, or part of it, from the Fulfillment screen: a shipment needs its "
+                                   "carrier and tracking number.",
+    OrderStatus.DELIVERED: "Mark its parcels delivered on the Fulfillment screen: an order is delivered when "
+                           "every parcel is.",
 }
 # Statuses in which the ship-to address may still be corrected (nothing is picked yet).
 ADDRESS_EDITABLE = (OrderStatus.NEW, OrderStatus.ON_HOLD, OrderStatus.READY)
@@ -94,56 +98,66 @@ def create_order(data: dict, *, actor: Actor, source: str = "api", now: datetime
     """Create an order from a validated intake body; idempotent on (channel, external_id).
 
     Returns (order, created). The same key with the same content returns the existing
-    order; the same key with different content raises IdempotencyConflict."""
+    order; the same key with different content raises IdempotencyConflict.
+
+    A new order is planned and written by app.services.order_intake (the CSV import's
+    planner, a few Core statements); an exchange order (`replaces_order_id`) is built
+    through the ORM services, which know that a person already accepted its prices."""
+    # Imported here: the intake planner imports this module (content_hash).
+    from app.services import order_intake
+
     now = now or utcnow()
     fingerprint = content_hash(data)
     session = begin_write()
-    channel = session.scalar(select(Channel).where(Channel.code == data["channel"]))
-    if channel is None or not channel.active:
-        raise ValidationFailed("Unknown or inactive sales channel.",
-                               details={"channel": [f"No channel {data['channel']}."]})
-    existing = _existing(channel, data["external_id"], fingerprint)
+    channel = order_intake.active_channel(data["channel"])
+    existing = _existing(channel, order_intake.existing_order(channel.id, data["external_id"]), fingerprint)
     if existing is not None:
         return existing, False
     try:
-        order = _build_order(data, channel, fingerprint, actor=actor, source=source, now=now)
+        if data.get("replaces_order_id") is None:
+            order_id, number = order_intake.take_in(data, channel, fingerprint, actor=actor, source=source, now=now)
+        else:
+            built = _build_order(data, session.get(Channel, channel.id), fingerprint, actor=actor, source=source,
+                                 now=now)
+            order_id, number = built.id, built.number
         session.commit()
     except IntegrityError:
         # Two identical requests raced past the check above (PostgreSQL); the loser
         # answers with the winner's order.
         session.rollback()
         begin_write()
-        channel = db.session.scalar(select(Channel).where(Channel.code == data["channel"]))
-        existing = _existing(channel, data["external_id"], fingerprint)
+        existing = _existing(channel, order_intake.existing_order(channel.id, data["external_id"]), fingerprint)
         if existing is None:
             raise
         return existing, False
-    return order, True
+    return _unloaded(order_id, number), True
 
 
-def _existing(channel: Channel, external_id: str, fingerprint: str) -> Order | None:
-    order = db.session.scalar(select(Order).where(Order.channel_id == channel.id, Order.external_id == external_id))
-    if order is not None and order.content_hash != fingerprint:
-        raise IdempotencyConflict(
-            f"{channel.code} order {external_id} was already received as {order.number} with different content.",
-            details={"number": order.number},
-        )
+def _unloaded(order_id: int, number: str) -> Order:
+    """The order as a persistent instance that knows its id and number and loads every other
+    column from the database on first use: the API only wants the number to read the order
+    back, a bulk intake wants nothing."""
+    session = db.session()
+    known = session.identity_map.get(session.identity_key(Order, order_id))
+    if known is not None:
+        return known
+    order = Order(id=order_id, number=number)
+    make_transient_to_detached(order)  # "loaded" with these two; every other column is expired
+    session.add(order)
     return order
 
 
-def _products_for(lines: list[dict]) -> dict[str, Product]:
-    skus = {line["sku"] for line in lines}
-    products = {p.sku: p for p in db.session.scalars(select(Product).where(Product.sku.in_(skus)))}
-    errors = {}
-    for i, line in enumerate(lines):
-        product = products.get(line["sku"])
-        if product is None:
-            errors[str(i)] = {"sku": [f"Unknown SKU {line['sku']}."]}
-        elif not product.active:
-            errors[str(i)] = {"sku": [f"{line['sku']} is no longer sold."]}
-    if errors:
-        raise ValidationFailed("Some lines name products we do not sell.", details={"lines": errors})
-    return products
+def _existing(channel, found, fingerprint: str) -> Order | None:
+    """The order already received under this key (`found`: its id, number and fingerprint),
+    or None; refuses the same key with different content."""
+    if found is None:
+        return None
+    if found.content_hash != fingerprint:
+        raise IdempotencyConflict(
+            f"{channel.code} order {found.external_id} was already received as {found.number} with different "
+            f"content.", details={"number": found.number},
+        )
+    return db.session.get(Order, found.id)
 
 
 def upsert_customer(email: str, name: str) -> Customer:
@@ -161,7 +175,9 @@ def upsert_customer(email: str, name: str) -> Customer:
 
 def _build_order(data: dict, channel: Channel, fingerprint: str, *, actor: Actor, source: str,
                  now: datetime) -> Order:
-    products = _products_for(data["lines"])
+    from app.services.order_intake import catalog_products
+
+    products = catalog_products(data["lines"])
     customer = upsert_customer(data["customer"]["email"], data["customer"]["name"])
     ship = data["ship_to"]
     order = Order(
@@ -258,6 +274,10 @@ def _apply_payment(order: Order, amount: Decimal, *, method: str, reference: str
         order.ship_by = clocks.running(order, ClockKind.DISPATCH).due_at
     record_event("order", order.number, "payment_recorded", actor=actor, before=before, after=order.payment_status,
                  details={"amount": str(amount), "method": payment.method, "reference": payment.reference}, at=at)
+    if order.payment_status == PaymentStatus.PAID:
+        # Channels that invoice the whole order at payment get it now, in this transaction
+        # (a no-op for channels invoicing per shipment, and for an order already invoiced).
+        invoicing.invoice_at_payment(order, actor=actor, at=at)
     return payment
 
 
@@ -278,6 +298,8 @@ def transition(number: str, target: str, *, actor: Actor, expected_version: int 
     if target in FULFILLMENT_ONLY and target != current:
         check_transition(current, target)
         raise IllegalTransition(FULFILLMENT_ONLY[target])
+    if current == OrderStatus.PICKING and target in (OrderStatus.READY, OrderStatus.ON_HOLD):
+        _stop_picking(order, target, reason, actor=actor, at=now)
     if target == OrderStatus.CANCELLED:
         _cancel(order, reason, actor=actor, at=now)
     elif target == OrderStatus.ON_HOLD:
@@ -288,14 +310,27 @@ def transition(number: str, target: str, *, actor: Actor, expected_version: int 
         set_status(order, OrderStatus.ON_HOLD, actor=actor, at=now, hold_reason=hold, note=note)
     elif target in (OrderStatus.READY, OrderStatus.NEW) and current in (OrderStatus.NEW, OrderStatus.ON_HOLD):
         _release(order, target, actor=actor, at=now)
-    elif target == OrderStatus.DELIVERED:
-        check_transition(current, target)
-        order.delivered_at = now
-        set_status(order, target, actor=actor, at=now, note=reason)
     else:
         set_status(order, target, actor=actor, at=now, note=reason)
     db.session.commit()
     return order
+
+
+def _stop_picking(order: Order, target: OrderStatus, reason: str | None, *, actor: Actor, at: datetime) -> None:
+    """A picking order goes back to ready or on hold: its parcels still being picked are
+    put back (cancelled, their units stay reserved), as the Fulfillment screen does. One
+    already packed is not unpacked: it ships first."""
+    packed = db.session.scalars(
+        select(Shipment.number).where(Shipment.order_id == order.id, Shipment.status == ShipmentStatus.PACKED)
+        .order_by(Shipment.id)
+    ).all()
+    if packed:
+        raise IllegalTransition(
+            f"{order.number} cannot go back to {target.label}: parcel {', '.join(packed)} is already packed. "
+            f"Ship it from the Fulfillment screen first."
+        )
+    why = (reason or "").strip() or f"moved back to {target.label}"
+    waves.put_back_picks(order, reason=why, actor=actor, at=at)
 
 
 def _release(order: Order, target: OrderStatus, *, actor: Actor, at: datetime) -> None:

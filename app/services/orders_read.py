@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.domain.errors import NotFound, ValidationFailed
 from app.domain.order_states import OrderStatus
 from app.extensions import db
-from app.models import Allocation, Channel, Customer, Event, Order, OrderLine, Shipment, SlaClock
+from app.models import Allocation, Channel, Event, Order, OrderLine, Shipment, SlaClock
 from app.services.pagination import Page, clamp_limit, keyset_page
+from app.services.queries.orders import search_condition
 
 
 def load_full(number: str) -> Order:
@@ -79,13 +80,6 @@ def list_orders(*, status: str | None = None, channel: str | None = None, q: str
         stmt = stmt.where(Order.status == status)
     if channel:
         stmt = stmt.where(Order.channel_id == select(Channel.id).where(Channel.code == channel).scalar_subquery())
-    if q:
-        term = q.strip()
-        stmt = stmt.where(or_(
-            Order.number == term.upper(), Order.external_id == term,
-            Order.customer_id.in_(select(Customer.id).where(or_(
-                Customer.email == term.lower(),
-                db.func.lower(Customer.name).contains(term.lower(), autoescape=True)))),
-            Order.id.in_(select(OrderLine.order_id).where(OrderLine.sku == term)),
-        ))
+    if q and q.strip():
+        stmt = stmt.where(search_condition(q))
     return keyset_page(stmt, [Order.id], cursor=cursor, limit=clamp_limit(limit), key=lambda o: [o.id])

@@ -160,3 +160,104 @@ def test_stock_actions_and_their_errors(catalog):
                                                           "sku": "MUG", "qty": 2})
     assert moved.status_code == 201
     assert [(i["location"], i["on_hand"]) for i in moved.json["items"]] == [("AMS", 3), ("LEJ", 2)]
+
+
+def _invoice_at_payment(channel: str = "web") -> None:
+    """The channel setting "invoice the whole order at payment" (admin pages; no API field)."""
+    from sqlalchemy import select
+
+    from app.models import Channel
+    from app.services.tx import begin_write
+
+    session = begin_write()
+    session.scalar(select(Channel).where(Channel.code == channel)).invoice_on = "payment"
+    session.commit()
+
+
+def test_a_payment_on_a_channel_invoicing_at_payment_returns_with_the_invoice_issued(catalog):
+    _invoice_at_payment()
+    number = catalog.post("/api/v1/orders", json=BODY).json["number"]
+    assert catalog.get(f"/api/v1/invoices?order={number}").json["items"] == []
+
+    paid = catalog.post(f"/api/v1/orders/{number}/payments", json={"amount": "29.95", "method": "card"})
+
+    assert paid.status_code == 201 and paid.json["payment_status"] == "paid"
+    [invoice] = catalog.get(f"/api/v1/invoices?order={number}").json["items"]
+    assert (invoice["kind"], invoice["order"], invoice["total"], invoice["shipment"]) == ("invoice", number, "29.95",
+                                                                                         None)
+    assert invoice["number"].startswith("INV-")
+
+
+def test_a_payment_on_a_channel_invoicing_per_shipment_issues_no_invoice(catalog):
+    number = catalog.post("/api/v1/orders", json=BODY).json["number"]
+    catalog.post(f"/api/v1/orders/{number}/payments", json={"amount": "29.95", "method": "card"})
+    assert catalog.get(f"/api/v1/invoices?order={number}").json["items"] == []
+
+
+def _ready_and_waved(api) -> str:
+    number = api.post("/api/v1/orders", json=BODY).json["number"]
+    api.post(f"/api/v1/orders/{number}/payments", json={"amount": "29.95", "method": "card"})
+    from app.services.actors import Actor
+    from app.services.fulfillment import waves
+
+    waves.create_wave("AMS", order_numbers=[number], actor=Actor(label="test"))
+    return number
+
+
+def test_transition_of_a_picking_order_back_to_ready_puts_its_parcel_back(catalog):
+    number = _ready_and_waved(catalog)
+    picking = catalog.get(f"/api/v1/orders/{number}").json
+    assert picking["status"] == "picking" and [s["status"] for s in picking["shipments"]] == ["picking"]
+
+    back = catalog.post(f"/api/v1/orders/{number}/transition", json={"to": "ready", "reason": "bin was empty"})
+
+    assert back.status_code == 200 and back.json["status"] == "ready"
+    assert [s["status"] for s in back.json["shipments"]] == ["cancelled"]
+    assert back.json["allocations"] == [{"sku": "MUG", "location": "AMS", "qty": 2}]  # still reserved
+    assert catalog.get("/api/v1/stock?sku=MUG").json["items"][0]["reserved"] == 2
+
+
+@pytest.mark.parametrize(("to", "message"), [
+    ("shipped", "Ship it from the Fulfillment screen: a shipment needs its carrier and tracking number."),
+    ("partially_shipped", "Ship it, or part of it, from the Fulfillment screen"),
+])
+def test_transition_to_shipped_is_refused_with_where_to_ship(catalog, to, message):
+    number = _ready_and_waved(catalog)
+    from app.services.actors import Actor
+    from app.services.fulfillment import packing
+    from tests.fulfillment_scenes import shipments_of
+
+    for _ in range(2):
+        packing.scan(shipments_of(number)[0].number, "MUG", actor=Actor(label="test"))
+    assert catalog.get(f"/api/v1/orders/{number}").json["status"] == "packed"
+
+    refused = catalog.post(f"/api/v1/orders/{number}/transition", json={"to": to})
+
+    assert refused.status_code == 409 and refused.json["error"] == "illegal_transition"
+    assert refused.json["message"].startswith(message)
+    assert catalog.get(f"/api/v1/orders/{number}").json["status"] == "packed"
+
+
+@pytest.mark.parametrize(("q", "expected"), [
+    ("SO-000001", ["WEB-1001"]),
+    ("1", ["WEB-1001"]),  # the digits of the number
+    ("so-2", ["WEB-1002"]),
+    ("WEB-1002", ["WEB-1002"]),  # external id
+    ("ZOE@EXAMPLE.COM", ["WEB-1001"]),  # e-mail, any case
+    ("mug", ["WEB-1001", "WEB-1002"]),  # a SKU on a line
+    ("zoë m", ["WEB-1001"]),  # the start of the customer's name
+    ("pat", ["WEB-1002"]),  # the start of the ship-to name
+    ("müller", []),  # not the middle of a name
+    ("example.com", []),  # not part of an e-mail
+])
+@pytest.mark.parametrize("ids_in_hand", [5000, 1], ids=["matches-looked-up", "many-matches-tested-in-turn"])
+def test_search_finds_orders_by_what_the_term_can_be(catalog, monkeypatch, q, expected, ids_in_hand):
+    # A search matching more orders than IDS_IN_HAND runs another way; a limit of 1 makes
+    # these few orders take it.
+    monkeypatch.setattr("app.services.queries.orders.IDS_IN_HAND", ids_in_hand)
+    catalog.post("/api/v1/orders", json=BODY)
+    catalog.post("/api/v1/orders", json={**BODY, "external_id": "WEB-1002",
+                                         "customer": {"name": "Other", "email": "o@example.com"},
+                                         "ship_to": {**BODY["ship_to"], "name": "Pat Recipient"}})
+    found = catalog.get("/api/v1/orders", query_string={"q": q}).json["items"]
+    assert [o["external_id"] for o in found] == expected

@@ -5,6 +5,7 @@ along, and a payment on the order page that makes an order ready."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
@@ -201,3 +202,22 @@ def test_recording_a_payment_on_the_order_page_moves_an_allocated_order_to_ready
     expect(page.locator(".toast-success")).to_contain_text(f"Recorded a payment of 17.45 on {order.number}.")
     page.reload()
     expect(badges.locator("[data-status]")).to_have_text("ready")
+
+
+def test_a_card_shows_its_sla_countdown_chip(page: Page, sign_in, shop):  # noqa: F811
+    stock("AMS", "MUG", 3)
+    now = datetime.now(UTC)
+    unpaid, _ = order_service.create_order(order_body("CHIP-1", placed_at=now - timedelta(hours=60)), actor=shop,
+                                           now=now - timedelta(hours=60))
+    plain = make_order("new")  # no clock running: no chip
+    sign_in("ops")
+    open_board(page)
+
+    chip = card(page, unpaid.number).get_by_test_id("sla-chip")
+    expect(chip).to_be_visible()
+    expect(chip).to_contain_text("payment")
+    # 60 of its 72 hours are gone: past the warning, so the chip is amber (sla.js keeps it so).
+    expect(chip).to_contain_text(re.compile(r"due in 11 h \d+ min|due in 12 h"))
+    expect(chip).to_have_attribute("data-tone", "warn")
+    expect(chip).to_have_class(re.compile("badge-warn"))
+    expect(card(page, plain.number).get_by_test_id("sla-chip")).to_have_count(0)

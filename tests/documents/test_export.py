@@ -73,9 +73,9 @@ def test_an_empty_period_writes_nothing_and_a_long_one_is_refused(shop, tmp_path
 
 
 def test_the_cli_exports_and_says_nothing_to_export(app, shop, tmp_path):
-    invoice_on_payment("web")  # invoices issued by hand below, to keep the period small
     stock("AMS", "MUG", 5)
     number = packed_order("CLI")
+    invoice_on_payment("web")  # paid already: shipping issues nothing; the invoice is issued by hand below
     shipping.ship_order(number, carrier="ups", tracking_number=UPS, actor=ACTOR, now=NOW)
     invoicing.issue_for_shipment(shipments_of(number)[0].number, actor=ACTOR, now=NOW)
     runner = app.test_cli_runner()

@@ -15,13 +15,13 @@ from app.domain.enums import DocumentKind
 from app.domain.errors import Conflict, ValidationFailed
 from app.extensions import db
 from app.models import Customer, Event, Invoice, Product, Shipment
-from app.services import invoicing
+from app.services import invoicing, orders
 from app.services.documents import render
 from app.services.fulfillment import shipping
 from app.services.invoicing import DocumentLine, ImmutableDocument
 from app.services.tx import begin_write
 from tests.fulfillment_scenes import UPS, invoice_on_payment, packed_order, reload, shipments_of, shipped_order
-from tests.services.conftest import ACTOR, NOW, stock
+from tests.services.conftest import ACTOR, NOW, order_body, stock
 
 LATER = NOW + timedelta(hours=3)
 
@@ -132,11 +132,11 @@ def test_an_unshipped_shipment_is_not_invoiced(shop):
 def test_parallel_issuers_get_gapless_unique_numbers(shop, app):
     """Threads, each with its own app context and database connection, issue at once;
     two of them race for the same shipment (one must fail and give its number back)."""
-    invoice_on_payment()  # shipping issues nothing; the threads do the issuing
     stock("AMS", "MUG", 20)
+    numbers = [packed_order(f"PAR-{i}") for i in range(6)]  # paid while the channel invoiced per shipment
+    invoice_on_payment()  # so shipping issues nothing now; the threads do the issuing
     shipment_numbers = []
-    for i in range(6):
-        number = packed_order(f"PAR-{i}")
+    for number in numbers:
         shipping.ship_order(number, carrier="ups", tracking_number=UPS, actor=ACTOR, now=LATER)
         shipment_numbers.append(shipments_of(number)[0].number)
     db.session.commit()
@@ -269,14 +269,38 @@ def test_partial_credit_notes_by_units_and_by_amount_never_exceed_the_invoice(sh
     ).all() == ["CN-2026-000001", "CN-2026-000002", "CN-2026-000003"]
 
 
-def test_a_whole_order_invoice_at_payment(shop):
+def test_a_channel_invoicing_at_payment_invoices_the_whole_order_when_it_is_paid(shop):
     invoice_on_payment()
     stock("AMS", "MUG", 5)
-    number = packed_order("WHOLE", (("MUG", 3, "12.50"),))
-    invoice = invoicing.invoice_at_payment(reload(number), actor=ACTOR, at=NOW)
-    db.session.commit()
+    order, _ = orders.create_order(order_body("WHOLE", lines=(("MUG", 3, "12.50"),)), actor=ACTOR, now=NOW)
+    assert invoice_of(order.number) is None  # nothing is invoiced before it is paid
+
+    orders.record_payment(order.number, Decimal("20.00"), method="card", actor=ACTOR, now=NOW)
+    assert invoice_of(order.number) is None  # nor when it is paid in part
+    orders.record_payment(order.number, Decimal("22.45"), method="card", actor=ACTOR, now=LATER)
+
+    invoice = invoice_of(order.number)
     assert invoice.shipment_id is None and invoice.snapshot["shipment"] is None
+    assert invoice.issued_at == LATER
     assert [(x["sku"], x["qty"]) for x in invoice.snapshot["lines"]] == [("MUG", 3), (None, 1)]
-    assert invoice.total == reload(number).total == Decimal("42.45")
+    assert invoice.total == reload(order.number).total == Decimal("42.45")
+    issued = db.session.scalars(select(Event.action).where(Event.entity_id == order.number)).all()
+    assert "invoice_issued" in issued
+    assert invoicing.invoice_at_payment(reload(order.number), actor=ACTOR, at=LATER) is None  # only once
     with pytest.raises(Conflict, match="already has invoice"):
-        invoicing.issue_invoice_for_order(reload(number), actor=ACTOR, at=NOW)
+        invoicing.issue_invoice_for_order(reload(order.number), actor=ACTOR, at=NOW)
+
+
+def test_an_order_that_arrives_paid_on_such_a_channel_is_invoiced_at_intake(shop):
+    invoice_on_payment()
+    stock("AMS", "MUG", 5)
+    order, _ = orders.create_order(order_body("PAID", paid_amount=Decimal("17.45")), actor=ACTOR, now=NOW)
+    invoice = invoice_of(order.number)
+    assert invoice is not None and invoice.total == Decimal("17.45") and invoice.shipment_id is None
+    assert reload(order.number).status == "ready"
+
+
+def test_a_channel_invoicing_per_shipment_issues_nothing_at_payment(shop):
+    stock("AMS", "MUG", 5)
+    number = packed_order("SHIP-LATER")
+    assert invoice_of(number) is None

@@ -11,8 +11,10 @@ from sqlalchemy import func, select
 
 from app.domain.errors import IdempotencyConflict, IllegalTransition, StaleVersion, ValidationFailed
 from app.extensions import db
-from app.models import Customer, Event, Order, SlaClock
+from app.models import Customer, Event, Location, Order, Product, Shipment, SlaClock, StockLevel, Wave
 from app.services import orders
+from app.services.fulfillment import shipping
+from tests.fulfillment_scenes import UPS, pack_all, packed_order, ready_order, reload, wave_of
 from tests.services.conftest import ACTOR, NOW, order_body, stock
 
 
@@ -170,3 +172,79 @@ def test_every_status_change_is_audited(shop):
     moves = db.session.execute(select(Event.from_state, Event.to_state).where(
         Event.entity_id == order.number, Event.action == "status_changed").order_by(Event.id)).all()
     assert moves == [("new", "on_hold"), ("on_hold", "new")]
+
+
+# Moves that fulfillment owns ------------------------------------------------------
+
+
+def _shipment_statuses(number: str) -> list[str]:
+    db.session.expire_all()
+    order = orders.get_order(number)
+    return list(db.session.scalars(select(Shipment.status).where(Shipment.order_id == order.id).order_by(Shipment.id)))
+
+
+def _reserved(sku: str, location: str) -> int:
+    db.session.expire_all()
+    return db.session.scalar(
+        select(StockLevel.reserved).join(Product, Product.id == StockLevel.product_id)
+        .join(Location, Location.id == StockLevel.location_id).where(Product.sku == sku, Location.code == location))
+
+
+@pytest.mark.parametrize(("target", "hold"), [("ready", None), ("on_hold", "manual")])
+def test_moving_a_picking_order_back_puts_its_parcel_back_and_keeps_the_stock(shop, target, hold):
+    stock("AMS", "MUG", 5)
+    number = ready_order("PICK-1", (("MUG", 2, "12.50"),))
+    wave = wave_of("AMS", number)
+    assert (_shipment_statuses(number), _reserved("MUG", "AMS")) == (["picking"], 2)
+
+    orders.transition(number, target, actor=ACTOR, now=NOW)
+
+    order = reload(number)
+    assert (order.status, order.hold_reason) == (target, hold)
+    assert _shipment_statuses(number) == ["cancelled"]
+    assert _reserved("MUG", "AMS") == 2 and order.lines[0].qty_allocated == 2  # still reserved for it
+    assert db.session.get(Wave, wave.id).status == "cancelled"  # nothing left to pick in that wave
+    put_back = db.session.scalars(select(Event.details).where(Event.action == "shipment_cancelled")).all()
+    assert put_back == [{"order": number, "reason": f"moved back to {target.replace('_', ' ')}"}]
+    if target == "ready":  # back in the pick queue: a new wave picks the same units
+        wave_of("AMS", number)
+        assert _shipment_statuses(number) == ["cancelled", "picking"]
+
+
+def test_a_picking_order_with_a_packed_parcel_does_not_go_back(shop):
+    stock("AMS", "MUG", 1)
+    stock("LEJ", "MUG", 1)
+    number = ready_order("SPLIT", (("MUG", 2, "12.50"),))  # one unit from each warehouse
+    ams = wave_of("AMS", number)
+    wave_of("LEJ", number)
+    pack_all(db.session.scalar(select(Shipment.number).where(Shipment.wave_id == ams.id)))
+    assert (reload(number).status, _shipment_statuses(number)) == ("picking", ["packed", "picking"])
+
+    with pytest.raises(IllegalTransition, match=r"is already packed\. Ship it from the Fulfillment screen first"):
+        orders.transition(number, "ready", actor=ACTOR, now=NOW)
+    db.session.rollback()
+    assert (reload(number).status, _shipment_statuses(number)) == ("picking", ["packed", "picking"])
+
+
+def test_shipping_and_delivery_are_refused_outside_fulfillment(shop):
+    stock("AMS", "MUG", 5)
+    number = packed_order("PACKED-1")
+    with pytest.raises(IllegalTransition, match="Ship it from the Fulfillment screen: a shipment needs its carrier"):
+        orders.transition(number, "shipped", actor=ACTOR, now=NOW)
+    with pytest.raises(IllegalTransition, match="Ship it, or part of it, from the Fulfillment screen"):
+        orders.transition(number, "partially_shipped", actor=ACTOR, now=NOW)
+    db.session.rollback()
+    assert reload(number).status == "packed"
+
+    shipping.ship_order(number, carrier="ups", tracking_number=UPS, actor=ACTOR, now=NOW)
+    with pytest.raises(IllegalTransition, match="Mark its parcels delivered on the Fulfillment screen"):
+        orders.transition(number, "delivered", actor=ACTOR, now=NOW)
+    db.session.rollback()
+    assert reload(number).status == "shipped"
+    shipping.mark_delivered(_shipment_numbers(number)[0], actor=ACTOR, now=NOW)
+    assert reload(number).status == "delivered"
+
+
+def _shipment_numbers(number: str) -> list[str]:
+    order = reload(number)
+    return list(db.session.scalars(select(Shipment.number).where(Shipment.order_id == order.id).order_by(Shipment.id)))

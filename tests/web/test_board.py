@@ -12,11 +12,14 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import event
 
 from app.models import Allocation, Event, Order, Return
 from app.services import orders as order_service
 from app.services.actors import Actor
+from app.services.queries import board as board_queries
 from tests.factories import make_channel, make_customer, make_location, make_order, make_product
+from tests.fulfillment_scenes import ready_order, shipments_of, wave_of
 from tests.services.conftest import order_body, shop, stock  # noqa: F401  (shop is a fixture)
 
 HX = {"HX-Request": "true"}
@@ -51,6 +54,10 @@ def columns(body: str) -> list[str]:
 def attr_url(body: str, pattern: str) -> str | None:
     found = re.search(pattern, body)
     return html.unescape(found.group(1)) if found else None
+
+
+def card_html(body: str, number: str) -> str:
+    return body[body.index(f'id="order-{number}"'):].split("</article>")[0]
 
 
 def more_link(body: str) -> str | None:
@@ -99,6 +106,19 @@ def test_board_has_a_column_per_status_in_design_order_with_exact_counts(login, 
     assert 'aria-label="Hide cancelled"' in opened
 
 
+def test_finished_columns_count_up_to_a_cap_and_open_ones_exactly(login, db, monkeypatch):
+    monkeypatch.setattr(board_queries, "HISTORY_COUNT_CAP", 2)  # 1,000 in production
+    for status in ("new", "new", "new", "delivered", "delivered", "delivered", "cancelled", "shipped", "shipped"):
+        make_order(status, placed_at=T0)
+
+    body = login("ops").get("/orders/board").get_data(as_text=True)
+
+    shown = dict(re.findall(r'id="count-(\w+)"[^>]*>([^<]+)<', body))
+    assert shown == {"new": "3", "on_hold": "0", "ready": "0", "picking": "0", "packed": "0",
+                     "partially_shipped": "0", "shipped": "2", "delivered": "2+", "cancelled": "1"}
+    assert "2+ delivered" in body  # the folded column says so too
+
+
 def test_open_columns_read_oldest_first_and_finished_ones_newest_first(login, db):
     old = make_order("ready", placed_at=T0)
     young = make_order("ready", placed_at=T0 + timedelta(hours=5))
@@ -144,9 +164,11 @@ def scene(db):
         # overdue: the deadline passed and the order has not left (shipped ones do not count)
         ("overdue=1", {"late_ready", "stock_hold"}),
         ("q=AMZ-778", {"soon_ready"}),
-        ("q=okafor", {"soon_ready", "new", "late_shipped"}),
-        ("q=ana@example", {"late_ready", "stock_hold"}),
-        ("q=tee-9", {"soon_ready", "stock_hold"}),
+        ("q=ben oka", {"soon_ready", "new", "late_shipped"}),  # the start of a name, any case
+        ("q=ANA@example.com", {"late_ready", "stock_hold"}),  # an e-mail, any case
+        ("q=tee-9", {"soon_ready", "stock_hold"}),  # a SKU, typed in lower case
+        ("q=okafor", set()),  # a name matches from its start only (an index serves that)
+        ("q=ana@example", set()),  # e-mails match whole
         ("channel=WEB&overdue=1", {"late_ready"}),
         ("channel=NOPE", set()),
     ],
@@ -181,6 +203,53 @@ def test_cards_show_what_ops_needs_at_a_glance(login, scene):
     # The move menu lists only where a ready order may go.
     options = re.findall(r'<option value="(\w+)"', late)
     assert options == ["on_hold", "picking", "cancelled"]
+
+
+def test_cards_show_their_most_pressing_sla_clock_as_a_live_chip(login, shop):  # noqa: F811
+    now = datetime.now(UTC)
+    stock("AMS", "MUG", 5)
+    unpaid, _ = order_service.create_order(order_body("CHIP-1", placed_at=now), actor=shop, now=now)
+    paid, _ = order_service.create_order(order_body("CHIP-2", placed_at=now), actor=shop, now=now)
+    order_service.record_payment(paid.number, paid.total, method="card", actor=shop, now=now)
+    clockless = make_order("ready")
+    client = login("ops")
+
+    body = client.get("/orders/board").get_data(as_text=True)
+
+    assert "/static/js/sla.js" in body[:body.index("</head>")]  # keeps the chips right without a reload
+    chip_of = {n: re.search(r'<span class="badge sla-chip[^"]*"[^>]*data-kind="(\w+)"[^>]*>.*?</span></span>',
+                            card_html(body, n), re.S) for n in (unpaid.number, paid.number, clockless.number)}
+    assert chip_of[unpaid.number].group(1) == "payment" and "due in 2 d 23 h" in chip_of[unpaid.number].group(0)
+    assert chip_of[paid.number].group(1) == "dispatch" and "due in 2 d 23 h" in chip_of[paid.number].group(0)
+    assert 'data-tone="ok"' in chip_of[paid.number].group(0)
+    assert chip_of[clockless.number] is None
+    # A moved card comes back with its chip too.
+    moved = client.post(f"/orders/{paid.number}/move", data={"to": "picking"}, headers=HX).get_data(as_text=True)
+    assert 'data-kind="dispatch"' in card_html(moved, paid.number)
+
+
+def test_the_board_reads_sla_clocks_in_one_query_however_many_cards(login, db, app):
+    client = login("ops")
+    channel, customer = make_channel(), make_customer()
+
+    def board_statements(n_orders: int) -> list[str]:
+        for _ in range(n_orders):
+            make_order("new", channel=channel, customer=customer, lines=[])
+        seen: list[str] = []
+
+        def record(conn, cursor, statement, parameters, context, executemany):
+            seen.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            assert client.get("/orders/board").status_code == 200
+        finally:
+            event.remove(db.engine, "before_cursor_execute", record)
+        return seen
+
+    few, many = board_statements(2), board_statements(20)
+    assert len(many) == len(few)
+    assert sum("FROM sla_clocks" in s for s in many) == 1
 
 
 def test_a_column_loads_more_cards_page_by_page_without_duplicates(login, db):
@@ -284,13 +353,37 @@ def test_a_move_from_a_stale_card_is_a_409_that_names_the_change(login, db):
     assert reload(order).status == "on_hold"
 
 
-def test_fulfillment_only_moves_are_refused_with_where_to_do_them(login, db):
-    order = make_order("packed")
+@pytest.mark.parametrize(("status", "to", "where"), [
+    ("packed", "shipped", "Ship it from the Fulfillment screen: a shipment needs its carrier and tracking number."),
+    ("packed", "partially_shipped", "Ship it, or part of it, from the Fulfillment screen"),
+    ("shipped", "delivered", "Mark its parcels delivered on the Fulfillment screen"),
+])
+def test_fulfillment_only_moves_are_refused_with_where_to_do_them(login, db, status, to, where):
+    order = make_order(status)
 
-    response = login("ops").post(f"/orders/{order.number}/move", data={"to": "shipped"}, headers=HX)
+    response = login("ops").post(f"/orders/{order.number}/move", data={"to": to}, headers=HX)
 
     assert response.status_code == 409
-    assert "Record a shipment" in toast_of(response)["message"]
+    assert toast_of(response)["message"].startswith(where)
+    assert cards(response.get_data(as_text=True)) == {status: [order.number]}  # snaps back
+    assert reload(order).status == status
+
+
+def test_a_picking_card_moved_back_to_ready_puts_its_parcel_back(login, shop):  # noqa: F811
+    stock("AMS", "MUG", 5)
+    number = ready_order("WAVED")
+    wave_of("AMS", number)
+    order = order_service.get_order(number)
+
+    response = login("ops").post(f"/orders/{number}/move", data={"to": "ready", "version": order.version},
+                                 headers=HX)
+
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    assert cards(body) == {"ready": [number]}
+    assert dict(re.findall(r'id="count-(\w+)"[^>]*hx-swap-oob="true">(\d+)<', body)) == {"ready": "1", "picking": "0"}
+    assert [s.status for s in shipments_of(number)] == ["cancelled"]
+    assert order_service.get_order(number).lines[0].qty_allocated == 1  # its stock stays reserved
 
 
 def test_the_move_menu_works_as_a_plain_form_and_comes_back_to_the_same_board(login, db):
@@ -496,7 +589,7 @@ def test_a_packed_order_says_why_it_cannot_be_moved_held_cancelled_or_readdresse
 
     actions = actions_of(login("manager").get(f"/orders/{order.number}").get_data(as_text=True))
 
-    assert actions["move"].startswith("Record a shipment")
+    assert actions["move"].startswith("Ship it, or part of it, from the Fulfillment screen")
     assert actions["hold"] == ("An order that is packed cannot be moved to on hold "
                                "(it can go to: partially shipped, shipped).")
     assert actions["cancel"].startswith("An order that is packed cannot be moved to cancelled")

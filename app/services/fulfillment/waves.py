@@ -38,6 +38,7 @@ from app.services.queries.fulfillment import QueueFilters, first_in_queue, queue
 from app.services.tx import begin_write
 
 MAX_WAVE_ORDERS = 200  # one trolley run; a longer pick list is split into several waves
+BEING_PICKED = (ShipmentStatus.PENDING, ShipmentStatus.PICKING)
 
 
 def create_wave(
@@ -171,23 +172,13 @@ def abort_shipment(shipment_number: str, *, reason: str, actor: Actor, now: date
     first = get_shipment(shipment_number)
     order = lock_orders([first.order_id])[first.order_id]
     [shipment] = lock_shipments([first.id])
-    if shipment.status not in (ShipmentStatus.PENDING, ShipmentStatus.PICKING):
+    if shipment.status not in BEING_PICKED:
         raise IllegalTransition(
             f"{shipment.number} is {ShipmentStatus(shipment.status).label}; only a parcel "
             f"still being picked can be put back."
         )
     reason = (reason or "").strip() or "pick aborted"
-    shipment.status = ShipmentStatus.CANCELLED
-    record_event(
-        "shipment",
-        shipment.number,
-        "shipment_cancelled",
-        actor=actor,
-        at=now,
-        before=ShipmentStatus.PICKING,
-        after=ShipmentStatus.CANCELLED,
-        details={"order": order.number, "reason": reason},
-    )
+    _put_back(shipment, order, reason, actor=actor, at=now)
     session.flush()
     others = session.scalars(
         select(Shipment.status).where(Shipment.order_id == order.id, Shipment.status.in_(OPEN_SHIPMENT))
@@ -201,6 +192,37 @@ def abort_shipment(shipment_number: str, *, reason: str, actor: Actor, now: date
         settle_wave(shipment.wave_id, now)
     session.commit()
     return shipment
+
+
+def put_back_picks(order: Order, *, reason: str, actor: Actor, at: datetime) -> list[Shipment]:
+    """Cancel every shipment of the order still being picked, as abort_shipment does one:
+    the units stay reserved for the order. For the orders service moving a picking order
+    back to ready or on hold; the caller holds the order's lock, moves it and commits."""
+    ids = db.session.scalars(
+        select(Shipment.id).where(Shipment.order_id == order.id, Shipment.status.in_(BEING_PICKED))
+    ).all()
+    shipments = lock_shipments(ids)
+    for shipment in shipments:
+        _put_back(shipment, order, reason, actor=actor, at=at)
+    db.session.flush()
+    for wave_id in sorted({s.wave_id for s in shipments if s.wave_id is not None}):
+        settle_wave(wave_id, at)
+    return shipments
+
+
+def _put_back(shipment: Shipment, order: Order, reason: str, *, actor: Actor, at: datetime) -> None:
+    before = shipment.status
+    shipment.status = ShipmentStatus.CANCELLED
+    record_event(
+        "shipment",
+        shipment.number,
+        "shipment_cancelled",
+        actor=actor,
+        at=at,
+        before=before,
+        after=ShipmentStatus.CANCELLED,
+        details={"order": order.number, "reason": reason},
+    )
 
 
 def settle_wave(wave_id: int, at: datetime) -> None:

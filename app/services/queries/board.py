@@ -1,9 +1,12 @@
-"""The order board: one column per status, exact counts, and what changed since a poll.
+"""The order board: one column per status, their counts, and what changed since a poll.
 
 Columns page by (placed_at, id) with keyset cursors, served by the index
 ix_orders_status_placed_at_id: open work reads oldest first (the order that has
-waited longest on top), finished columns newest first. The counts above the columns
-come from one GROUP BY status with the same filters, so they are exact and cheap.
+waited longest on top), finished columns newest first. The open columns are counted
+exactly, with one GROUP BY over the same index's status range; the finished ones
+(shipped, delivered, cancelled) hold the whole history and only grow, so they are
+counted up to HISTORY_COUNT_CAP ("1000+"), which costs the same at any size. A move
+recounts just the two columns it changed.
 """
 
 from __future__ import annotations
@@ -14,16 +17,18 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from sqlalchemy import ColumnElement, func, or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload, load_only
 
 from app.domain.errors import ValidationFailed
 from app.domain.order_states import OPEN_STATUSES, HoldReason, OrderStatus
 from app.extensions import db
-from app.models import Allocation, Channel, Customer, Location, Order, OrderLine
+from app.models import Allocation, Channel, Customer, Location, Order, OrderLine, SlaClock
 from app.services.pagination import Page, keyset_page
 from app.services.queries.catalog import channel_choices, location_choices
-from app.services.queries.filters import ListFilters, choice_arg, contains, text_arg
+from app.services.queries.filters import ListFilters, choice_arg, text_arg
 from app.services.queries.order_actions import Choice, move_choices
+from app.services.queries.orders import search_condition
+from app.sla.chips import pressing_clocks
 
 COLUMN_PAGE_SIZE = 25
 # Columns that hold finished orders; they start folded away and read newest first.
@@ -84,23 +89,47 @@ def _conditions(filters: BoardFilters, now: datetime) -> list[ColumnElement[bool
         conditions.append(Order.ship_by < now)
         conditions.append(Order.status.in_(DISPATCH_PENDING))
     if filters.q:
-        q = filters.q
-        conditions.append(or_(
-            contains(Order.number, q),
-            contains(Order.external_id, q),
-            Order.customer_id.in_(select(Customer.id).where(or_(contains(Customer.name, q),
-                                                                contains(Customer.email, q)))),
-            Order.id.in_(select(OrderLine.order_id).where(contains(OrderLine.sku, q))),
-        ))
+        conditions.append(search_condition(filters.q))
     return conditions
 
 
-def column_counts(filters: BoardFilters, now: datetime) -> dict[str, int]:
-    counts = dict.fromkeys(OrderStatus.values(), 0)
-    stmt = select(Order.status, func.count()).where(*_conditions(filters, now)).group_by(Order.status)
-    for status, n in db.session.execute(stmt):
-        counts[status] = n
-    return counts
+@dataclass(frozen=True)
+class ColumnCount:
+    """How many cards a column holds; `capped` when there are more than `n` (a finished column)."""
+
+    n: int
+    capped: bool = False
+
+    def __str__(self) -> str:
+        return f"{self.n}+" if self.capped else str(self.n)
+
+
+HISTORY_COUNT_CAP = 1000
+COUNTED_EXACTLY = tuple(s for s in OrderStatus if s in OPEN_STATUSES)
+COUNTED_UP_TO_CAP = tuple(s for s in OrderStatus if s not in OPEN_STATUSES)
+
+
+def column_counts(filters: BoardFilters, now: datetime, *, statuses: Iterable[str] | None = None,
+                  conditions: list[ColumnElement[bool]] | None = None) -> dict[str, ColumnCount]:
+    """Each column's count (only `statuses`' when given), in board order."""
+    wanted = {OrderStatus(s) for s in statuses} if statuses is not None else set(OrderStatus)
+    conditions = _conditions(filters, now) if conditions is None else conditions
+    counts: dict[str, ColumnCount] = {}
+    exact = [s for s in COUNTED_EXACTLY if s in wanted]
+    if exact:
+        found = dict(db.session.execute(
+            select(Order.status, func.count()).where(Order.status.in_(exact), *conditions).group_by(Order.status)
+        ).all())
+        counts.update({s.value: ColumnCount(found.get(s.value, 0)) for s in exact})
+    for status in (s for s in COUNTED_UP_TO_CAP if s in wanted):
+        first = select(Order.id).where(Order.status == status, *conditions).limit(HISTORY_COUNT_CAP + 1)
+        n = db.session.scalar(select(func.count()).select_from(first.subquery()))
+        counts[status.value] = ColumnCount(min(n, HISTORY_COUNT_CAP), capped=n > HISTORY_COUNT_CAP)
+    return {s.value: counts[s.value] for s in OrderStatus if s.value in counts}
+
+
+def status_of(number: str) -> str | None:
+    return db.session.scalar(select(Order.status).where(Order.number == number))
 
 
 # Cards ---------------------------------------------------------------------------
@@ -140,6 +169,8 @@ class Card:
     order: Order
     countdown: Countdown
     moves: tuple[Choice, ...]
+    clock: SlaClock | None = None  # its most pressing SLA clock, shown as a chip
+    items: int = 0  # units over all its lines
 
     @property
     def number(self) -> str:
@@ -151,7 +182,7 @@ class Card:
 
     @property
     def item_count(self) -> int:
-        return self.order.item_count
+        return self.items
 
     @property
     def total(self) -> Decimal:
@@ -167,12 +198,35 @@ class Card:
         return " ".join(c.value for c in self.moves if c.enabled)
 
 
-def card_of(order: Order, now: datetime) -> Card:
-    return Card(order=order, countdown=countdown(order, now), moves=move_choices(order.status))
+def cards_of(orders: Iterable[Order], now: datetime) -> list[Card]:
+    """Cards for these orders: their item counts and SLA chips read in one query each."""
+    orders = list(orders)
+    ids = [o.id for o in orders]
+    clocks = pressing_clocks(ids)
+    items = _item_counts(ids)
+    return [Card(order=o, countdown=countdown(o, now), moves=move_choices(o.status), clock=clocks.get(o.id),
+                 items=items.get(o.id, 0)) for o in orders]
+
+
+def _item_counts(order_ids: list[int]) -> dict[int, int]:
+    if not order_ids:
+        return {}
+    return {order_id: int(n) for order_id, n in db.session.execute(
+        select(OrderLine.order_id, func.sum(OrderLine.qty)).where(OrderLine.order_id.in_(order_ids))
+        .group_by(OrderLine.order_id))}
+
+
+# What a card shows, and nothing else: a board loads about 175 of them.
+CARD_COLUMNS = (Order.id, Order.number, Order.status, Order.version, Order.placed_at, Order.ship_by,
+                Order.hold_reason, Order.total, Order.currency, Order.channel_id, Order.customer_id)
 
 
 def _card_query():
-    return select(Order).options(joinedload(Order.customer), selectinload(Order.lines))
+    return select(Order).options(
+        load_only(*CARD_COLUMNS),
+        joinedload(Order.customer).load_only(Customer.name),
+        joinedload(Order.channel).load_only(Channel.code, Channel.name),
+    )
 
 
 # Columns -------------------------------------------------------------------------
@@ -181,7 +235,7 @@ def _card_query():
 @dataclass(frozen=True)
 class Column:
     status: OrderStatus
-    count: int
+    count: ColumnCount
     collapsed: bool
     page: Page[Card] | None  # None when folded away
 
@@ -198,13 +252,17 @@ class Column:
         return self.status in COLLAPSIBLE
 
 
+def _column_orders(status: OrderStatus, conditions: list[ColumnElement[bool]], *, cursor: str | None,
+                   limit: int) -> Page[Order]:
+    stmt = _card_query().where(Order.status == status, *conditions)
+    return keyset_page(stmt, [Order.placed_at, Order.id], cursor=cursor, limit=limit,
+                       key=lambda o: [o.placed_at, o.id], descending=status in NEWEST_FIRST)
+
+
 def column_page(status: OrderStatus | str, filters: BoardFilters, *, now: datetime, cursor: str | None = None,
                 limit: int = COLUMN_PAGE_SIZE) -> Page[Card]:
-    status = OrderStatus(status)
-    stmt = _card_query().where(Order.status == status, *_conditions(filters, now))
-    page = keyset_page(stmt, [Order.placed_at, Order.id], cursor=cursor, limit=limit,
-                       key=lambda o: [o.placed_at, o.id], descending=status in NEWEST_FIRST)
-    return Page(items=[card_of(o, now) for o in page.items], next_cursor=page.next_cursor)
+    page = _column_orders(OrderStatus(status), _conditions(filters, now), cursor=cursor, limit=limit)
+    return Page(items=cards_of(page.items, now), next_cursor=page.next_cursor)
 
 
 @dataclass(frozen=True)
@@ -219,12 +277,19 @@ def load_board(filters: BoardFilters, *, expanded: frozenset[str], now: datetime
                cursors: Mapping[str, str] | None = None) -> Board:
     """Every column with its count and first page (or the page after `cursors[status]`)."""
     token = current_token()  # read first: a change made while we read shows up in the next poll
-    counts = column_counts(filters, now)
+    conditions = _conditions(filters, now)  # once: a search may probe how common a name is
+    counts = column_counts(filters, now, conditions=conditions)
+    pages: dict[OrderStatus, Page[Order]] = {}
+    for status in OrderStatus:
+        if status not in COLLAPSIBLE or status.value in expanded:
+            pages[status] = _column_orders(status, conditions, cursor=(cursors or {}).get(status.value),
+                                           limit=COLUMN_PAGE_SIZE)
+    cards = iter(cards_of([o for page in pages.values() for o in page.items], now))  # in column order
     columns = []
     for status in OrderStatus:
-        collapsed = status in COLLAPSIBLE and status.value not in expanded
-        page = None if collapsed else column_page(status, filters, now=now, cursor=(cursors or {}).get(status.value))
-        columns.append(Column(status, counts[status.value], collapsed, page))
+        page = pages.get(status)
+        shown = None if page is None else Page(items=[next(cards) for _ in page.items], next_cursor=page.next_cursor)
+        columns.append(Column(status, counts[status.value], page is None, shown))
     return Board(filters=filters, expanded=expanded, columns=columns, token=token)
 
 
@@ -264,7 +329,7 @@ class Changes:
     token: str
     cards: list[Card]  # orders to show, each in its column
     removed: list[str]  # numbers to take off the board (filtered out, or in a folded column)
-    counts: dict[str, int]
+    counts: dict[str, ColumnCount]
 
 
 def changes_since(token: str | None, filters: BoardFilters, *, expanded: frozenset[str], now: datetime,
@@ -286,14 +351,16 @@ def changes_since(token: str | None, filters: BoardFilters, *, expanded: frozens
 
 
 def cards_for(numbers: Iterable[str], filters: BoardFilters, *, expanded: frozenset[str], now: datetime,
-              token: str = "") -> Changes:
-    """These orders as the board should show them now (a card, or taken off), with fresh counts."""
+              token: str = "", recount: Iterable[str] | None = None) -> Changes:
+    """These orders as the board should show them now (a card, or taken off), with fresh
+    counts: of every column, or of the `recount` ones (a move changes two)."""
     numbers = list(dict.fromkeys(numbers))
+    conditions = _conditions(filters, now)
     shown = db.session.scalars(
-        _card_query().where(Order.number.in_(numbers), *_conditions(filters, now)).order_by(Order.id)
+        _card_query().where(Order.number.in_(numbers), *conditions).order_by(Order.id)
     ).unique()
-    cards = [card_of(o, now) for o in shown
-             if not (OrderStatus(o.status) in COLLAPSIBLE and o.status not in expanded)]
+    cards = cards_of((o for o in shown if not (OrderStatus(o.status) in COLLAPSIBLE and o.status not in expanded)),
+                     now)
     on_board = {c.number for c in cards}
     return Changes(token=token, cards=cards, removed=[n for n in numbers if n not in on_board],
-                   counts=column_counts(filters, now))
+                   counts=column_counts(filters, now, statuses=recount, conditions=conditions))
