@@ -237,6 +237,8 @@ def test_receiving_from_the_page_restocks_writes_off_and_marks_what_will_not_com
     ret = fresh_return(number)
     assert ret.status == "received" and [r.location_id is None for r in ret.lines[1].receipts] == [True]
     assert level("MUG").on_hand == 9 and level("TEE").on_hand == 9
+    timeline = client.get(f"/returns/{number}").get_data(as_text=True).split('id="return-timeline"')[1]
+    assert "1 × MUG resellable, restock at AMS; 1 × TEE damaged, write off; 1 × MUG not coming back" in timeline
 
 
 def test_restocking_to_an_inactive_location_from_the_page_shows_why(login):
