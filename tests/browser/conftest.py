@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from flask import Flask, got_request_exception
 from playwright.sync_api import (
     Browser,
@@ -169,3 +170,10 @@ def sign_in(page: Page, make_user) -> Callable:
         return user
 
     return _sign_in
+
+
+def run_jobs_at(app: Flask, at) -> str:
+    """`flask jobs tick --at`: every SLA job once, as of `at` (the scheduler moving on)."""
+    result = CliRunner().invoke(app.cli, ["jobs", "tick", "--at", at.isoformat()], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output

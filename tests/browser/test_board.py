@@ -10,8 +10,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
+from app.models import SlaClock
 from app.services import orders as order_service
 from app.services.actors import Actor
+from app.services.tx import begin_write
+from tests.browser.conftest import run_jobs_at
 from tests.conftest import PASSWORD
 from tests.factories import make_order
 from tests.services.conftest import order_body, shop, stock  # noqa: F401  (shop is a fixture)
@@ -221,3 +224,40 @@ def test_a_card_shows_its_sla_countdown_chip(page: Page, sign_in, shop):  # noqa
     expect(chip).to_have_attribute("data-tone", "warn")
     expect(chip).to_have_class(re.compile("badge-warn"))
     expect(card(page, plain.number).get_by_test_id("sla-chip")).to_have_count(0)
+
+
+def test_a_cards_chip_turns_amber_then_red_as_the_scheduler_moves_on(app, db, page: Page, sign_in):
+    """Time moves in step on both sides, nobody sleeps: the scheduler runs as of a later time
+    (`flask jobs tick --at`) and the page's clock jumps forward (Playwright's clock)."""
+    start = datetime.now(UTC).replace(second=0, microsecond=0)
+    order = make_order(status="ready", paid_at=start - timedelta(hours=1))
+    begin_write()
+    db.session.add(SlaClock(order_id=order.id, kind="dispatch", state="running", started_at=start - timedelta(hours=1),
+                            warn_at=start + timedelta(hours=1), due_at=start + timedelta(hours=2)))
+    db.session.commit()
+
+    page.clock.install(time=start - timedelta(minutes=1))
+    page.clock.pause_at(start)
+    sign_in("ops")
+    open_board(page)
+    chip = card(page, order.number).get_by_test_id("sla-chip")
+    expect(chip).to_contain_text("dispatch")
+    expect(chip).to_have_attribute("data-tone", "ok")
+    expect(chip).to_contain_text("due in 2 h")
+
+    assert "dispatch_sla: 1 warnings" in run_jobs_at(app, start + timedelta(minutes=90))
+    page.clock.fast_forward("01:30:00")
+    expect(chip).to_have_attribute("data-tone", "warn")
+    expect(chip).to_have_class(re.compile("badge-warn"))
+    expect(chip).to_contain_text("due in 30 min")
+
+    page.clock.fast_forward("01:00:00")
+    expect(chip).to_have_attribute("data-tone", "bad")
+    expect(chip).to_have_class(re.compile("badge-bad"))
+    expect(chip).to_contain_text("30 min overdue")
+    assert "dispatch_sla: 1 breaches" in run_jobs_at(app, start + timedelta(hours=2, minutes=30))
+
+    page.reload()  # the breach the run recorded is what the server renders now
+    chip = card(page, order.number).get_by_test_id("sla-chip")
+    expect(chip).to_have_attribute("data-tone", "bad")
+    expect(chip).to_contain_text("overdue")

@@ -11,20 +11,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from click.testing import CliRunner
 from playwright.sync_api import Page, expect
 
 from app.models import SlaClock
 from app.services.tx import begin_write
+from tests.browser.conftest import run_jobs_at
 from tests.factories import make_order
 
 pytestmark = pytest.mark.browser
-
-
-def run_jobs_at(app, at: datetime) -> str:
-    result = CliRunner().invoke(app.cli, ["jobs", "tick", "--at", at.isoformat()], catch_exceptions=False)
-    assert result.exit_code == 0, result.output
-    return result.output
 
 
 def test_a_chip_turns_amber_then_red_as_time_moves(app, db, page: Page, sign_in, make_user):
